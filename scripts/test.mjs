@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// `npm test`: the type check, then every vitest test; ends with one plain line "N passed, N failed"
+// (the type check counts as one test) and exits non-zero when anything failed.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const extra = process.argv.slice(2);
+let passed = 0;
+let failed = 0;
+
+const tsc = spawnSync('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+if (tsc.status === 0) passed++;
+else {
+  failed++;
+  console.error('typecheck failed');
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'mcp-gateway-test-'));
+const report = path.join(dir, 'vitest.json');
+const vitest = spawnSync(
+  'npx',
+  ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra],
+  { stdio: 'inherit' },
+);
+try {
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  passed += r.numPassedTests;
+  failed += r.numFailedTests;
+  // A file that fails to load has no tests to count: count it as one failure, never as a pass.
+  if (vitest.status !== 0 && r.numFailedTests === 0) failed++;
+} catch {
+  failed++;
+  console.error(`vitest wrote no report (exit ${vitest.status})`);
+}
+rmSync(dir, { recursive: true, force: true });
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,63 @@
+// The manifest after it has been parsed, interpolated, validated and resolved: every default applied,
+// every duration in milliseconds, every path absolute. Built by resolve.ts only, and frozen.
+
+export type RestartPolicy = 'always' | 'on-failure' | 'never';
+
+export interface RestartSpec {
+  readonly policy: RestartPolicy;
+  readonly backoff: { readonly initialMs: number; readonly maxMs: number; readonly resetAfterMs: number };
+  readonly limit: { readonly count: number; readonly windowMs: number };
+}
+
+export interface ScheduleSpec {
+  /** A node-cron expression: five fields, or six with seconds first. */
+  readonly restart: string;
+  readonly timezone?: string;
+}
+
+export interface ServerSpec {
+  readonly name: string;
+  /** Fields that shape the process: a change to any of them restarts the child. */
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+  readonly enabled: boolean;
+  /** Fields the supervisor and router apply in place, without a restart. */
+  readonly restart: RestartSpec;
+  readonly startTimeoutMs: number;
+  readonly stopTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly stderrLines: number;
+  readonly schedule?: ScheduleSpec;
+}
+
+export interface ListenSpec {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface Desired {
+  /** Absolute path of the manifest file this came from. */
+  readonly file: string;
+  /** sha256 of the manifest's bytes. */
+  readonly hash: string;
+  readonly listen: ListenSpec;
+  readonly servers: ReadonlyMap<string, ServerSpec>;
+}
+
+/** One problem in a manifest, with the place a person must look to fix it. */
+export interface ConfigError {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly message: string;
+}
+
+export function formatConfigError(e: ConfigError): string {
+  return `${e.file}:${e.line}:${e.col}: ${e.message}`;
+}
+
+export type LoadResult =
+  | { readonly ok: true; readonly desired: Desired }
+  | { readonly ok: false; readonly hash: string | undefined; readonly errors: readonly ConfigError[] };

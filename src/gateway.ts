@@ -1,0 +1,102 @@
+// Puts the daemon together: the reconciler on the manifest, the file watch, and the HTTP listener.
+// Whoever calls startGateway owns the result and must close() it; close stops everything it opened.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApp } from './http/app.ts';
+import { DEFAULT_BODY_LIMIT } from './http/body.ts';
+import { DEFAULT_SSE_OPTIONS, type SseOptions } from './http/sse.ts';
+import { createLogger, type Logger } from './log.ts';
+import { Reconciler } from './reconciler/reconciler.ts';
+import { watchManifest, type ManifestWatcher } from './reconciler/watch.ts';
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as { version: string }
+).version;
+
+export interface GatewayOptions {
+  readonly configFile: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly log?: Logger;
+  /** Overrides the manifest's listen.port (tests use 0 for an ephemeral port). */
+  readonly port?: number;
+  readonly sse?: Partial<SseOptions>;
+  readonly bodyLimit?: number;
+  readonly watchDebounceMs?: number;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly server: Server;
+  readonly reconciler: Reconciler;
+  readonly watcher: ManifestWatcher;
+  /** Stops accepting, closes streams, stops every child. Idempotent. */
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const log = options.log ?? createLogger();
+  const env = options.env ?? process.env;
+  const file = path.resolve(options.configFile);
+  const reconciler = new Reconciler(file, { log, env, version: VERSION });
+
+  const first = await reconciler.reload('boot');
+  if (!first.ok || first.desired === undefined) {
+    await reconciler.close();
+    throw new StartupError(`cannot start: ${file} does not load\n${reconciler.status.errors.join('\n')}`);
+  }
+  const listen = first.desired.listen;
+
+  const app = createApp({
+    reconciler,
+    log,
+    version: VERSION,
+    startedAt: Date.now(),
+    sse: { ...DEFAULT_SSE_OPTIONS, ...options.sse },
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    isReady: () => reconciler.status.appliedHash !== null,
+  });
+  const server = createServer(app.callback());
+  const port = options.port ?? listen.port;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, listen.host, () => resolve());
+    });
+  } catch (err) {
+    await reconciler.close();
+    throw new StartupError(`cannot listen on ${listen.host}:${port}: ${(err as Error).message}`);
+  }
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  log.info({ url, file, servers: first.desired.servers.size }, 'listening');
+
+  const watcher = watchManifest(
+    file,
+    () => void reconciler.reload('file'),
+    (err) => log.error({ err, file }, 'manifest watch failed'),
+    options.watchDebounceMs,
+  );
+  await watcher.ready;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await watcher.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Stopping the children answers every request in flight (with an error) before the sockets go.
+      await reconciler.close();
+      server.closeAllConnections(); // SSE streams would hold close() open forever
+      await closed;
+    })();
+    return closing;
+  };
+  return { url, server, reconciler, watcher, close };
+}
+

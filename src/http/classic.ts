@@ -1,0 +1,118 @@
+// The classic API, kept compatible with existing clients: list servers, act on one, send it a JSON-RPC
+// message, or follow its live stream. Routes read ctx, call the reconciler's supervisors and routers, and
+// set the answer; they never touch a child.
+import type { ParameterizedContext } from 'koa';
+import Router from '@koa/router';
+import { ErrorCode, checkMessage, errorResponse, isResponse } from '../protocol/jsonrpc.ts';
+import type { FailureKind } from '../router/router.ts';
+import type { Supervisor } from '../supervisor/supervisor.ts';
+import type { Reconciler } from '../reconciler/reconciler.ts';
+import { readJson } from './body.ts';
+import { HttpError, apiError } from './errors.ts';
+import { SseStream, type SseOptions } from './sse.ts';
+
+export interface ClassicDeps {
+  readonly reconciler: Reconciler;
+  readonly sse: SseOptions;
+  readonly bodyLimit: number;
+}
+
+/** HTTP status for each way the gateway can answer in a child's place. */
+const FAILURE_STATUS: Record<FailureKind, number> = { unavailable: 503, timeout: 504, closed: 502, cancelled: 499 };
+
+type Ctx = ParameterizedContext;
+
+export function classicRoutes(deps: ClassicDeps): Router {
+  const { reconciler } = deps;
+  const router = new Router();
+  const streams = new Map<string, Set<SseStream>>();
+  // One caller for the whole classic API, so a notifications/cancelled sent here finds its request.
+  const caller = { id: 'classic' };
+
+  reconciler.onRemoved((name) => {
+    for (const s of streams.get(name) ?? []) s.close();
+    streams.delete(name);
+  });
+
+  const find = (ctx: Ctx): Supervisor => {
+    const name = String(ctx.params.server);
+    const sup = reconciler.servers.get(name);
+    if (sup === undefined) throw apiError(404, 'UnknownServer', `no server named "${name}" in the manifest`);
+    return sup;
+  };
+
+  router.get('/mcp/servers', (ctx) => {
+    const desired = reconciler.desired;
+    ctx.body = {
+      servers: [...reconciler.servers.values()].map((sup) => ({
+        ...sup.status(),
+        enabled: sup.spec.enabled,
+        policy: sup.spec.restart.policy,
+        schedule: sup.spec.schedule ?? null,
+        inFlight: sup.router.inFlight,
+        sseClients: streams.get(sup.name)?.size ?? 0,
+      })),
+      manifest: { ...reconciler.status, listen: desired?.listen ?? null },
+    };
+  });
+
+  router.get('/mcp/:server/stderr', (ctx) => {
+    const sup = find(ctx);
+    ctx.body = { server: sup.name, lines: sup.stderr.lines() };
+  });
+
+  for (const action of ['start', 'stop', 'restart'] as const) {
+    router.post(`/mcp/:server/${action}`, async (ctx) => {
+      const sup = find(ctx);
+      const status = await sup[action]();
+      ctx.body = { server: status };
+    });
+  }
+
+  router.post('/mcp/:server/command', async (ctx) => {
+    const name = String(ctx.params.server);
+    const sup = reconciler.servers.get(name);
+    if (sup === undefined) throw new HttpError(404, errorResponse(null, ErrorCode.InvalidRequest, `no server named "${name}" in the manifest`));
+    const body = await readJson(ctx.req, deps.bodyLimit);
+    const checked = checkMessage(body);
+    if ('reason' in checked) throw new HttpError(400, errorResponse(null, ErrorCode.InvalidRequest, `Invalid request: ${checked.reason}`));
+    const message = checked.message;
+    if (isResponse(message)) throw new HttpError(400, errorResponse(null, ErrorCode.InvalidRequest, 'Invalid request: this endpoint takes requests and notifications'));
+    if (!('id' in message) || message.id === undefined) {
+      if (!sup.router.notify(message, caller)) {
+        throw new HttpError(503, errorResponse(null, ErrorCode.ServerUnavailable, `server "${name}" is not running`));
+      }
+      ctx.respond = false; // 202 with no body at all, as MCP answers notifications
+      ctx.res.writeHead(202).end();
+      return;
+    }
+    const gone = new AbortController();
+    ctx.res.once('close', () => {
+      if (!ctx.res.writableFinished) gone.abort();
+    });
+    const result = await sup.router.request(message, { caller, signal: gone.signal });
+    ctx.status = result.failure === undefined ? 200 : FAILURE_STATUS[result.failure];
+    ctx.body = result.response;
+  });
+
+  router.get('/mcp/:server/sse', (ctx) => {
+    const sup = find(ctx);
+    ctx.respond = false; // we own the raw response from here
+    const stream = new SseStream(ctx.res, deps.sse);
+    let set = streams.get(sup.name);
+    if (set === undefined) streams.set(sup.name, (set = new Set()));
+    set.add(stream);
+    stream.send(JSON.stringify(sup.status()), 'status');
+    const unsubscribe = [
+      sup.router.tap((message) => stream.send(JSON.stringify(message))),
+      sup.onStatus((status) => stream.send(JSON.stringify(status), 'status')),
+      sup.onStderr((line) => stream.send(JSON.stringify({ line }), 'stderr')),
+    ];
+    stream.onClose(() => {
+      for (const u of unsubscribe) u();
+      set.delete(stream);
+    });
+  });
+
+  return router;
+}

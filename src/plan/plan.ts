@@ -1,0 +1,84 @@
+// The pure diff at the heart of reconciling: what must happen to go from the specs running now to the
+// specs the manifest asks for. Same inputs, same plan; printable as it is.
+import type { ServerSpec } from '../config/types.ts';
+
+/** A change to any of these needs a new process; the others apply to the running one. */
+export const PROCESS_FIELDS = ['command', 'args', 'env', 'cwd', 'enabled'] as const satisfies readonly (keyof ServerSpec)[];
+
+export interface Change {
+  readonly name: string;
+  /** The spec fields that differ, e.g. ["args", "env"]; env keys are named, never their values. */
+  readonly changed: readonly string[];
+}
+
+export interface Plan {
+  readonly start: readonly string[];
+  readonly stop: readonly string[];
+  /** Process fields changed: the child is replaced. */
+  readonly restart: readonly Change[];
+  /** Only settings changed (timeouts, policy, schedule): applied in place, the pid stays. */
+  readonly update: readonly Change[];
+  readonly keep: readonly string[];
+}
+
+export function isEmptyPlan(p: Plan): boolean {
+  return p.start.length + p.stop.length + p.restart.length + p.update.length === 0;
+}
+
+export function plan(desired: ReadonlyMap<string, ServerSpec>, actual: ReadonlyMap<string, ServerSpec>): Plan {
+  const start: string[] = [];
+  const stop: string[] = [];
+  const restart: Change[] = [];
+  const update: Change[] = [];
+  const keep: string[] = [];
+  for (const name of [...actual.keys()].sort()) if (!desired.has(name)) stop.push(name);
+  for (const [name, want] of [...desired].sort(([a], [b]) => a.localeCompare(b))) {
+    const have = actual.get(name);
+    if (have === undefined) {
+      start.push(name);
+      continue;
+    }
+    const changed = changedFields(have, want);
+    if (changed.length === 0) keep.push(name);
+    else if (changed.some((f) => (PROCESS_FIELDS as readonly string[]).includes(f.split('.')[0]!))) restart.push({ name, changed });
+    else update.push({ name, changed });
+  }
+  return { start, stop, restart, update, keep };
+}
+
+/** Names of the top-level fields that differ; for env, `env.KEY` per changed key. Key order never matters. */
+export function changedFields(a: ServerSpec, b: ServerSpec): string[] {
+  const out: string[] = [];
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof ServerSpec>;
+  for (const k of [...keys].sort()) {
+    if (k === 'env') {
+      const envKeys = new Set([...Object.keys(a.env), ...Object.keys(b.env)]);
+      for (const e of [...envKeys].sort()) if (a.env[e] !== b.env[e]) out.push(`env.${e}`);
+    } else if (stableJson(a[k]) !== stableJson(b[k])) {
+      out.push(k);
+    }
+  }
+  return out;
+}
+
+/** JSON with object keys sorted, so that two equal values always print the same. */
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** One line for the log: "started a; restarted b (args); stopped c; kept d". */
+export function summarize(p: Plan): string {
+  const parts: string[] = [];
+  const names = (xs: readonly Change[]) => xs.map((c) => `${c.name} (${c.changed.join(', ')})`).join(', ');
+  if (p.start.length) parts.push(`started ${p.start.join(', ')}`);
+  if (p.restart.length) parts.push(`restarted ${names(p.restart)}`);
+  if (p.update.length) parts.push(`updated ${names(p.update)}`);
+  if (p.stop.length) parts.push(`stopped ${p.stop.join(', ')}`);
+  if (p.keep.length) parts.push(`kept ${p.keep.join(', ')}`);
+  return parts.length ? parts.join('; ') : 'no servers';
+}

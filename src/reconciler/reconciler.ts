@@ -1,0 +1,160 @@
+// The reconciler: level-triggered, one pass at a time. Every trigger (file event, SIGHUP, boot) only
+// enqueues a pass; a pass reads the whole manifest, plans against the specs running now, and applies.
+// A manifest that does not load changes nothing: the last good state keeps running, and the errors are
+// kept where the API and the log show them until a good version arrives.
+import { loadManifest } from '../config/load.ts';
+import { formatConfigError, type Desired, type ServerSpec } from '../config/types.ts';
+import type { Logger } from '../log.ts';
+import { isEmptyPlan, plan, summarize, type Plan } from '../plan/plan.ts';
+import { Router } from '../router/router.ts';
+import { Supervisor } from '../supervisor/supervisor.ts';
+import { Schedules } from './schedules.ts';
+
+export interface ManifestStatus {
+  readonly file: string;
+  /** `ok`: the file on disk is what runs. `error`: it does not load; the last good version runs. */
+  readonly state: 'pending' | 'ok' | 'error';
+  readonly appliedHash: string | null;
+  readonly appliedAt: string | null;
+  readonly lastAttemptAt: string | null;
+  readonly errors: readonly string[];
+  readonly lastPlan: string | null;
+}
+
+export interface ReconcilerDeps {
+  readonly log: Logger;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly version: string;
+}
+
+export type ReloadTrigger = 'boot' | 'file' | 'signal' | 'api';
+
+export interface ReloadOutcome {
+  readonly ok: boolean;
+  readonly plan?: Plan;
+  readonly desired?: Desired;
+}
+
+export class Reconciler {
+  readonly file: string;
+  readonly #deps: ReconcilerDeps;
+  readonly #servers = new Map<string, Supervisor>();
+  readonly #schedules: Schedules;
+  readonly #removedListeners = new Set<(name: string) => void>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #desired: Desired | undefined;
+  #lastSeenHash: string | undefined;
+  #status: ManifestStatus;
+  #closed = false;
+
+  constructor(file: string, deps: ReconcilerDeps) {
+    this.file = file;
+    this.#deps = deps;
+    this.#status = { file, state: 'pending', appliedHash: null, appliedAt: null, lastAttemptAt: null, errors: [], lastPlan: null };
+    this.#schedules = new Schedules((name) => this.#scheduledRestart(name));
+  }
+
+  get servers(): ReadonlyMap<string, Supervisor> {
+    return this.#servers;
+  }
+
+  /** The last manifest that loaded and was applied. */
+  get desired(): Desired | undefined {
+    return this.#desired;
+  }
+
+  get status(): ManifestStatus {
+    return this.#status;
+  }
+
+  /** Called when a server leaves the manifest (after its child is stopped), so faces can close its streams. */
+  onRemoved(listener: (name: string) => void): () => void {
+    this.#removedListeners.add(listener);
+    return () => this.#removedListeners.delete(listener);
+  }
+
+  /**
+   * Enqueues a pass. `file` triggers skip the pass when the bytes did not change since the last look;
+   * the others always re-read and re-plan.
+   */
+  reload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
+    const run = this.#queue.then(() => this.#pass(trigger));
+    this.#queue = run.catch((err: unknown) => this.#deps.log.error({ err }, 'reconcile pass failed'));
+    return run;
+  }
+
+  async #pass(trigger: ReloadTrigger): Promise<ReloadOutcome> {
+    if (this.#closed) return { ok: false };
+    const log = this.#deps.log;
+    const loaded = await loadManifest(this.file, this.#deps.env);
+    const hash = loaded.ok ? loaded.desired.hash : loaded.hash;
+    if (trigger === 'file' && hash !== undefined && hash === this.#lastSeenHash) return { ok: this.#status.state === 'ok' };
+    this.#lastSeenHash = hash;
+    const at = new Date().toISOString();
+
+    if (!loaded.ok) {
+      const errors = loaded.errors.map(formatConfigError);
+      this.#status = { ...this.#status, state: 'error', lastAttemptAt: at, errors };
+      log.error({ file: this.file, trigger, errors }, 'manifest rejected; the last good version keeps running');
+      return { ok: false };
+    }
+
+    const desired = loaded.desired;
+    const actual = new Map<string, ServerSpec>([...this.#servers].map(([n, s]) => [n, s.spec]));
+    const p = plan(desired.servers, actual);
+    await this.#apply(p, desired);
+    if (this.#desired !== undefined && (this.#desired.listen.host !== desired.listen.host || this.#desired.listen.port !== desired.listen.port)) {
+      log.warn({ file: this.file }, 'listen address changed in the manifest; it applies at the next gateway restart');
+    }
+    this.#desired = desired;
+    this.#schedules.sync(desired.servers);
+    const summary = summarize(p);
+    this.#status = { file: this.file, state: 'ok', appliedHash: desired.hash, appliedAt: at, lastAttemptAt: at, errors: [], lastPlan: summary };
+    if (!isEmptyPlan(p) || trigger !== 'file') {
+      log.info({ file: this.file, trigger, start: p.start, stop: p.stop, restart: p.restart.map((c) => c.name), update: p.update.map((c) => c.name), keep: p.keep }, `reload: ${summary}`);
+    }
+    return { ok: true, plan: p, desired };
+  }
+
+  /** Stops what left, replaces what changed, starts what is new. Stops are awaited; starts run on. */
+  async #apply(p: Plan, desired: Desired): Promise<void> {
+    await Promise.all(
+      p.stop.map(async (name) => {
+        const sup = this.#servers.get(name);
+        this.#servers.delete(name);
+        await sup?.close();
+        sup?.router.detach('removed from the manifest');
+        for (const l of this.#removedListeners) l(name);
+      }),
+    );
+    for (const c of p.update) this.#servers.get(c.name)?.update(desired.servers.get(c.name)!);
+    for (const c of p.restart) {
+      const sup = this.#servers.get(c.name)!;
+      const spec = desired.servers.get(c.name)!;
+      sup.update(spec);
+      void (spec.enabled ? sup.restart() : sup.stop());
+    }
+    for (const name of p.start) {
+      const spec = desired.servers.get(name)!;
+      const router = new Router({ server: name, log: this.#deps.log, requestTimeoutMs: spec.requestTimeoutMs });
+      const sup = new Supervisor(spec, router, { log: this.#deps.log, version: this.#deps.version, baseEnv: this.#deps.env });
+      this.#servers.set(name, sup);
+      if (spec.enabled) void sup.start();
+    }
+  }
+
+  #scheduledRestart(name: string): void {
+    const sup = this.#servers.get(name);
+    if (sup === undefined || sup.state === 'stopped') return; // stopped by hand or disabled: leave it
+    this.#deps.log.info({ server: name }, 'scheduled restart');
+    void sup.restart();
+  }
+
+  /** Waits for passes under way, stops every child and every cron task. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#schedules.close();
+    await this.#queue;
+    await Promise.all([...this.#servers.values()].map((s) => s.close()));
+  }
+}

@@ -1,0 +1,129 @@
+// The effects of one child process: spawn it in its own process group, read its stderr as lines,
+// and stop the whole group (stdin close → SIGTERM → SIGKILL) so no grandchild is left behind.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { LineSplitter } from '../router/framing.ts';
+
+export interface ExitInfo {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** Set when the process could not be spawned at all (ENOENT, EACCES). */
+  readonly error?: string;
+}
+
+export interface SpawnSpec {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+export interface ChildHandle {
+  readonly pid: number | undefined;
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  /** Resolves once, when the leader has exited (or failed to spawn) and its stdout is drained. */
+  readonly exited: Promise<ExitInfo>;
+  /** Stops the whole group; resolves when the leader is gone. Safe to call more than once. */
+  stop(stopTimeoutMs: number): Promise<ExitInfo>;
+}
+
+const STDIN_GRACE_MS = 1000;
+
+export function spawnChild(spec: SpawnSpec, onStderrLine: (line: string) => void): ChildHandle {
+  const child: ChildProcessWithoutNullStreams = spawn(spec.command, [...spec.args], {
+    cwd: spec.cwd,
+    env: spec.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true, // its own process group (pgid = pid), so a stop reaches grandchildren too
+  });
+  const pid = child.pid;
+
+  // stderr is read continuously: a child blocked on a full stderr pipe would freeze.
+  const splitter = new LineSplitter();
+  child.stderr.on('data', (chunk: Buffer) => splitter.push(chunk, onStderrLine));
+
+  const exited = new Promise<ExitInfo>((resolve) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      if (pid === undefined) resolve({ code: null, signal: null, error: err.code ?? err.message });
+    });
+    child.once('exit', (code, signal) => {
+      // Let stdout drain what the child wrote just before it exited, but never wait on a grandchild
+      // that keeps the pipe open.
+      const info = { code, signal };
+      if (child.stdout.readableEnded) resolve(info);
+      else {
+        const t = setTimeout(() => resolve(info), 100);
+        child.stdout.once('end', () => {
+          clearTimeout(t);
+          resolve(info);
+        });
+      }
+    });
+  });
+
+  let stopping: Promise<ExitInfo> | undefined;
+  const stop = (stopTimeoutMs: number): Promise<ExitInfo> => {
+    stopping ??= stopGroup(child, pid, exited, stopTimeoutMs);
+    return stopping;
+  };
+
+  return { pid, stdin: child.stdin, stdout: child.stdout, exited, stop };
+}
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals | 0): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false; // ESRCH: nobody left in the group
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+  try {
+    return await Promise.race([p, t]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function stopGroup(
+  child: ChildProcessWithoutNullStreams,
+  pid: number | undefined,
+  exited: Promise<ExitInfo>,
+  stopTimeoutMs: number,
+): Promise<ExitInfo> {
+  // 1. Close stdin: the MCP stdio spec's polite "please go".
+  child.stdin.end();
+  let info = await raceTimeout(exited, Math.min(STDIN_GRACE_MS, stopTimeoutMs));
+  // 2. SIGTERM the group, 3. SIGKILL it after stopTimeout.
+  if (info === undefined) {
+    signalGroup(pid, 'SIGTERM');
+    info = await raceTimeout(exited, stopTimeoutMs);
+  }
+  if (info === undefined) {
+    signalGroup(pid, 'SIGKILL');
+    info = await exited;
+  }
+  await reapGroup(pid, stopTimeoutMs);
+  return info;
+}
+
+/** After the leader is gone, ends whatever else is left in its group (grandchildren), TERM then KILL. */
+export async function reapGroup(pid: number | undefined, stopTimeoutMs: number): Promise<void> {
+  if (!signalGroup(pid, 'SIGTERM')) return;
+  const deadline = Date.now() + stopTimeoutMs;
+  while (Date.now() < deadline) {
+    await delay(50);
+    if (!signalGroup(pid, 0)) return;
+  }
+  signalGroup(pid, 'SIGKILL');
+}

@@ -1,0 +1,288 @@
+// One supervisor per server: it owns the child process, walks it through explicit states, restarts it
+// by policy with backoff and a start limit, and stops its whole process group. Readiness is the MCP
+// initialize handshake, done by the gateway itself through the server's router.
+import type { ServerSpec } from '../config/types.ts';
+import type { Logger } from '../log.ts';
+import { LATEST_PROTOCOL_VERSION, Method } from '../protocol/jsonrpc.ts';
+import type { Router } from '../router/router.ts';
+import { backoffDelay, checkStartLimit, shouldRestart } from './backoff.ts';
+import { reapGroup, spawnChild, type ChildHandle, type ExitInfo } from './child-process.ts';
+import { StderrBuffer } from './stderr-buffer.ts';
+
+export type ServerState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed';
+
+/** Why a server is not running, in words an operator can search for. */
+export type StateReason = 'FailedStart' | 'Crashed' | 'StartLimit' | 'Exited' | 'Stopped' | 'Disabled';
+
+export interface ServerStatus {
+  readonly name: string;
+  readonly state: ServerState;
+  readonly pid: number | null;
+  readonly restarts: number;
+  /** When the server entered its current state (ISO 8601). */
+  readonly since: string;
+  readonly reason: StateReason | null;
+  readonly lastExit: { readonly code: number | null; readonly signal: string | null; readonly at: string } | null;
+  readonly lastError: string | null;
+}
+
+export interface SupervisorDeps {
+  readonly log: Logger;
+  readonly version: string;
+  /** The environment the child starts with (its own `env` merged over this). */
+  readonly baseEnv: Readonly<Record<string, string | undefined>>;
+}
+
+type Listener<T> = (value: T) => void;
+
+export class Supervisor {
+  readonly name: string;
+  readonly router: Router;
+  readonly stderr: StderrBuffer;
+  #spec: ServerSpec;
+  readonly #deps: SupervisorDeps;
+
+  #child: ChildHandle | undefined;
+  #state: ServerState = 'stopped';
+  #reason: StateReason | null = 'Stopped';
+  #since = new Date();
+  #startedAt = 0;
+  #restarts = 0;
+  #failures = 0;
+  #autoRestarts: number[] = [];
+  #lastExit: ServerStatus['lastExit'] = null;
+  #lastError: string | null = null;
+  #backoffTimer: NodeJS.Timeout | undefined;
+  /** Bumped by every start/stop/restart: async work from an older generation stands down. */
+  #generation = 0;
+  /** Set when the handshake failed and the attempt is being stopped: its exit counts as a failed start. */
+  #startFailed = false;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  readonly #statusListeners = new Set<Listener<ServerStatus>>();
+  readonly #stderrListeners = new Set<Listener<string>>();
+
+  constructor(spec: ServerSpec, router: Router, deps: SupervisorDeps) {
+    this.name = spec.name;
+    this.#spec = spec;
+    this.router = router;
+    this.#deps = deps;
+    this.stderr = new StderrBuffer(spec.stderrLines);
+  }
+
+  get spec(): ServerSpec {
+    return this.#spec;
+  }
+
+  get state(): ServerState {
+    return this.#state;
+  }
+
+  status(): ServerStatus {
+    return {
+      name: this.name,
+      state: this.#state,
+      pid: this.#child?.pid ?? null,
+      restarts: this.#restarts,
+      since: this.#since.toISOString(),
+      reason: this.#reason,
+      lastExit: this.#lastExit,
+      lastError: this.#lastError,
+    };
+  }
+
+  onStatus(listener: Listener<ServerStatus>): () => void {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  }
+
+  onStderr(listener: Listener<string>): () => void {
+    this.#stderrListeners.add(listener);
+    return () => this.#stderrListeners.delete(listener);
+  }
+
+  /** Starts the server by hand (or first boot): clears the failure count and the start limit. */
+  start(): Promise<ServerStatus> {
+    return this.#enqueue(async () => {
+      if (this.#state === 'running' || this.#state === 'starting') return;
+      this.#generation++;
+      clearTimeout(this.#backoffTimer);
+      this.#failures = 0;
+      this.#autoRestarts = [];
+      await this.#launch();
+    });
+  }
+
+  stop(): Promise<ServerStatus> {
+    return this.#enqueue(async () => {
+      await this.#stopChild(false);
+      this.#setState('stopped', 'Stopped');
+    });
+  }
+
+  /** Stops and starts again; requests that arrive meanwhile wait for the new process. */
+  restart(): Promise<ServerStatus> {
+    return this.#enqueue(async () => {
+      const wasRunning = this.#child !== undefined;
+      await this.#stopChild(true);
+      if (wasRunning) this.#restarts++;
+      this.#failures = 0;
+      this.#autoRestarts = [];
+      await this.#launch();
+    });
+  }
+
+  /**
+   * Takes a new spec. Only the reconciler calls this, and it restarts the child itself when fields that
+   * shape the process changed; the rest (timeouts, policy, buffer size) apply from here on.
+   */
+  update(spec: ServerSpec): void {
+    this.#spec = spec;
+    this.router.requestTimeoutMs = spec.requestTimeoutMs;
+    this.stderr.resize(spec.stderrLines);
+  }
+
+  /** Stops the child for good. Idempotent. */
+  close(): Promise<ServerStatus> {
+    this.#closed = true;
+    return this.stop();
+  }
+
+  #enqueue(op: () => Promise<void>): Promise<ServerStatus> {
+    const run = this.#queue.then(op);
+    this.#queue = run.catch(() => {});
+    return run.then(() => this.status());
+  }
+
+  async #stopChild(restarting: boolean): Promise<void> {
+    this.#generation++;
+    clearTimeout(this.#backoffTimer);
+    const child = this.#child;
+    if (child === undefined) return;
+    this.#setState('stopping', null);
+    this.router.setAvailability(restarting ? { kind: 'pending' } : { kind: 'down', reason: 'stopping' });
+    await child.stop(this.#spec.stopTimeoutMs);
+  }
+
+  async #launch(): Promise<void> {
+    if (this.#closed) return;
+    const generation = this.#generation;
+    const spec = this.#spec;
+    this.#lastError = null;
+    this.#setState('starting', null);
+    this.router.setAvailability({ kind: 'pending' });
+
+    let child: ChildHandle;
+    try {
+      child = spawnChild(
+        { command: spec.command, args: spec.args, cwd: spec.cwd, env: { ...this.#deps.baseEnv, ...spec.env } },
+        (line) => this.#onStderr(line),
+      );
+    } catch (err) {
+      this.#afterExit({ code: null, signal: null, error: (err as Error).message }, true);
+      return;
+    }
+    this.#child = child;
+    this.router.attach(child.stdin, child.stdout);
+    this.#startedAt = Date.now();
+    this.#deps.log.info({ server: this.name, pid: child.pid, command: spec.command }, 'child spawned');
+    void child.exited.then((info) => this.#onExit(child, info));
+
+    const handshake = await this.router.request(
+      {
+        jsonrpc: '2.0',
+        id: 0,
+        method: Method.Initialize,
+        params: {
+          protocolVersion: LATEST_PROTOCOL_VERSION,
+          capabilities: {},
+          clientInfo: { name: 'mcp-gateway', version: this.#deps.version },
+        },
+      },
+      { internal: true, timeoutMs: spec.startTimeoutMs },
+    );
+    if (generation !== this.#generation || this.#child !== child) return; // stopped or replaced meanwhile
+    const response = handshake.response;
+    if ('error' in response) {
+      // A failed start: stop this attempt; the exit path decides whether and when to try again.
+      this.#lastError = handshake.failure === 'timeout'
+        ? `initialize not answered within ${spec.startTimeoutMs}ms`
+        : `initialize failed: ${response.error.message}`;
+      this.#startFailed = true;
+      await child.stop(spec.stopTimeoutMs);
+      return;
+    }
+    this.router.notify({ jsonrpc: '2.0', method: Method.Initialized });
+    this.router.setAvailability({ kind: 'ready' }, response.result);
+    this.#setState('running', null);
+  }
+
+  #onExit(child: ChildHandle, info: ExitInfo): void {
+    if (this.#child !== child) return;
+    this.#child = undefined;
+    const how = info.error ?? (info.signal !== null ? `killed by ${info.signal}` : `exited with code ${info.code}`);
+    this.router.detach(how);
+    this.#lastExit = { code: info.code, signal: info.signal, at: new Date().toISOString() };
+    this.#deps.log.info({ server: this.name, pid: child.pid, code: info.code, signal: info.signal, error: info.error }, 'child exited');
+    if (this.#state === 'stopping') return; // a stop or restart in progress owns what happens next
+    void reapGroup(child.pid, this.#spec.stopTimeoutMs); // grandchildren of a crashed child
+    const startFailed = this.#startFailed || this.#state === 'starting';
+    this.#startFailed = false;
+    this.#afterExit(info, startFailed);
+  }
+
+  /** Decides what follows an exit nobody asked for: a restart after backoff, `exited`, or `failed`. */
+  #afterExit(info: ExitInfo, startFailed: boolean): void {
+    const spec = this.#spec;
+    if (startFailed && this.#lastError === null) {
+      this.#lastError = info.error !== undefined ? `spawn failed: ${info.error}` : 'exited before answering initialize';
+    } else if (!startFailed) {
+      this.#lastError = info.signal !== null ? `killed by ${info.signal}` : info.code === 0 ? null : `exited with code ${info.code}`;
+    }
+    const cleanExit = !startFailed && info.code === 0 && info.signal === null;
+    if (!startFailed && Date.now() - this.#startedAt >= spec.restart.backoff.resetAfterMs) this.#failures = 0;
+    if (this.#closed || (!startFailed && !shouldRestart(spec.restart.policy, info.code, info.signal)) || (startFailed && spec.restart.policy === 'never')) {
+      this.router.setAvailability({ kind: 'down', reason: 'exited' });
+      this.#setState(startFailed ? 'failed' : 'exited', startFailed ? 'FailedStart' : cleanExit ? 'Exited' : 'Crashed');
+      return;
+    }
+    const now = Date.now();
+    const limit = checkStartLimit(spec.restart, this.#autoRestarts, now);
+    if (limit.exceeded) {
+      this.#lastError = `start limit hit: ${spec.restart.limit.count} restarts within ${spec.restart.limit.windowMs}ms (last: ${this.#lastError ?? 'clean exit'}); start it by hand or change its spec`;
+      this.router.setAvailability({ kind: 'down', reason: 'failed (start limit)' });
+      this.#setState('failed', 'StartLimit');
+      return;
+    }
+    this.#failures++;
+    const wait = backoffDelay(spec.restart, this.#failures);
+    const generation = this.#generation;
+    this.router.setAvailability({ kind: 'down', reason: `restarting in ${wait}ms` });
+    this.#setState('backoff', startFailed ? 'FailedStart' : cleanExit ? 'Exited' : 'Crashed');
+    this.#backoffTimer = setTimeout(() => {
+      if (generation !== this.#generation || this.#closed) return;
+      void this.#enqueue(async () => {
+        if (generation !== this.#generation || this.#closed) return;
+        this.#autoRestarts = [...limit.recent, Date.now()];
+        this.#restarts++;
+        await this.#launch();
+      });
+    }, wait);
+  }
+
+  #onStderr(line: string): void {
+    this.stderr.push(line);
+    this.#deps.log.info({ server: this.name, stderr: line }, 'child stderr');
+    for (const l of this.#stderrListeners) l(line);
+  }
+
+  #setState(state: ServerState, reason: StateReason | null): void {
+    if (this.#state === state && this.#reason === reason) return;
+    this.#state = state;
+    this.#reason = reason;
+    this.#since = new Date();
+    const status = this.status();
+    this.#deps.log.info({ server: this.name, state, pid: status.pid, reason, error: this.#lastError ?? undefined }, 'server state');
+    for (const l of this.#statusListeners) l(status);
+  }
+}

@@ -1,0 +1,323 @@
+import { describe, it, expect } from 'vitest';
+import { parseManifest } from '../../src/config/load.ts';
+import type { Desired } from '../../src/config/types.ts';
+
+const FILE = '/srv/gw/mcp-gateway.yaml';
+type Env = Record<string, string | undefined>;
+
+/** Errors as "line:col: message", in reported order. */
+function errorsOf(src: string, env: Env = {}): string[] {
+  const r = parseManifest(FILE, src, env);
+  if (r.ok) throw new Error('expected errors, got a valid manifest');
+  for (const e of r.errors) expect(e.file).toBe(FILE);
+  return r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`);
+}
+
+function desiredOf(src: string, env: Env = {}): Desired {
+  const r = parseManifest(FILE, src, env);
+  if (!r.ok) throw new Error(r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`).join('\n'));
+  return r.desired;
+}
+
+const lines = (...l: string[]): string => l.join('\n') + '\n';
+
+describe('parseManifest: positions of each kind of error', () => {
+  it('YAML syntax error, reported alone (the rest of the document is not trusted)', () => {
+    const src = lines('version: 1', 'servers:', '  demo:', '    command: node', '   args: []', '    bogus: 1');
+    expect(errorsOf(src)).toEqual([
+      '5:1: YAML syntax: All mapping items must start at the same column; check the indentation: items of one map or list start in the same column',
+    ]);
+  });
+
+  it('unquoted ${VAR} in a flow map: one error with the fix', () => {
+    const [only, ...rest] = errorsOf(lines('version: 1', 'listen: { host: ${HOST} }', 'servers: {}'));
+    expect(rest).toEqual([]);
+    expect(only).toMatch(/^2:18: YAML syntax: .*put values that use \$\{\.\.\.\} in quotes/);
+  });
+
+  it('duplicate key, at the second occurrence', () => {
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    command: python'))).toEqual([
+      '5:5: duplicate key "command"; each key may appear only once in a map, remove or rename one',
+    ]);
+  });
+
+  it('unknown key, at the key, with the closest allowed one', () => {
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    comand: node'))).toEqual([
+      '5:5: unknown key "comand" in server "demo"; did you mean "command"? allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, stderrLines, schedule, enabled',
+    ]);
+    const [top] = errorsOf(lines('version: 1', 'servers: {}', 'xyzzy: 1'));
+    expect(top).toBe('3:1: unknown key "xyzzy" at the top level; allowed: version, listen, defaults, servers');
+  });
+
+  it('wrong type, at the value', () => {
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    enabled: maybe'))).toEqual([
+      '5:14: servers.demo.enabled: must be true or false',
+    ]);
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    env:', '      PORT: 8080'))).toEqual([
+      '6:13: servers.demo.env.PORT: must be a string; environment values are strings: quote it, e.g. PORT: "8080"',
+    ]);
+  });
+
+  it('an empty value, at its key', () => {
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command:'))).toEqual([
+      '4:5: servers.demo.command: has no value; write a string after the colon',
+    ]);
+  });
+
+  it('missing required key, at the key of the map that lacks it', () => {
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    args: [x]'))).toEqual([
+      '3:3: missing required key "command" in server "demo"; add e.g. "command: node"',
+    ]);
+    expect(errorsOf(lines('# comment', 'servers: {}'))).toEqual(['2:1: missing required key "version" at the top level; add "version: 1" at the top']);
+  });
+
+  it('bad duration', () => {
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    stopTimeout: 5 seconds'))).toEqual([
+      '5:18: servers.demo.stopTimeout: invalid duration; use a number with a unit, e.g. 500ms, 5s, 2m',
+    ]);
+    expect(errorsOf(lines('version: 1', 'defaults:', '  restart: { backoff: { max: -1 } }', 'servers: {}'))).toEqual([
+      '3:30: defaults.restart.backoff.max: invalid duration; use a number with a unit, e.g. 500ms, 5s, 2m',
+    ]);
+  });
+
+  it('bad cron expression', () => {
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    schedule: { restart: "61 4 * * *" }'))).toEqual([
+      '5:26: servers.demo.schedule.restart: invalid cron expression (the minute field is not valid); use 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. "0 4 * * *"',
+    ]);
+    const [fields] = errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    schedule:', '      restart: nightly'));
+    expect(fields).toBe('6:16: servers.demo.schedule.restart: invalid cron expression; use 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. "0 4 * * *"');
+  });
+
+  it('bad timezone', () => {
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    schedule: { restart: "0 4 * * *", timezone: Mars/Olympus }'))).toEqual([
+      '5:49: servers.demo.schedule.timezone: unknown time zone; use an IANA name such as Europe/Berlin or UTC',
+    ]);
+  });
+
+  it('missing variable, at the scalar that holds it', () => {
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    env:', '      TOKEN: "Bearer ${TOKEN}"'))).toEqual([
+      '6:14: servers.demo.env.TOKEN: variable TOKEN is not set; export it or write ${TOKEN:-default}',
+    ]);
+  });
+
+  it('a missing variable in a duration is reported once, not again as a bad duration', () => {
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    stopTimeout: ${STOP}'))).toEqual([
+      '5:18: servers.demo.stopTimeout: variable STOP is not set; export it or write ${STOP:-default}',
+    ]);
+  });
+
+  it('malformed ${ reference', () => {
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: "${NODE"'))).toEqual([
+      '4:14: servers.demo.command: unterminated "${NODE"; close it with "}"',
+    ]);
+  });
+
+  it('bad server name, at the name', () => {
+    expect(errorsOf(lines('version: 1', 'servers:', '  "my server":', '    command: node', '  a.b: { command: node }'))).toEqual([
+      '3:3: server name "my server" is not URL-safe; use letters, digits, "-" and "_" (at most 63, starting with a letter or digit)',
+      '5:3: server name "a.b" is not URL-safe; use letters, digits, "-" and "_" (at most 63, starting with a letter or digit)',
+    ]);
+  });
+
+  it('empty file and non-map document', () => {
+    expect(errorsOf('')).toEqual(['1:1: the manifest is empty; start with "version: 1" and a "servers:" map']);
+    expect(errorsOf('# nothing yet\n')).toEqual(['1:1: the manifest is empty; start with "version: 1" and a "servers:" map']);
+    expect(errorsOf('just text\n')).toEqual(['1:1: the manifest must be a map with "version: 1" and "servers:" at the top level']);
+  });
+
+  it('reports several errors at once, sorted by line then column', () => {
+    const src = lines(
+      'version: 2', //                          1
+      'servers:', //                            2
+      '  demo:', //                             3
+      '    command: node', //                   4
+      '    command: node', //                   5  duplicate
+      '    args: [a, 1]', //                    6  args[1] not a string
+      '    env: { A: "${NOPE}" }', //           7  missing variable
+      '    startTimeout: 5x', //                8  bad duration
+      '    schedule: { restart: "* * *", timezone: Nowhere }', // 9 cron + zone
+      '    typo: 1', //                         10 unknown key
+      '  "bad name": { command: x }', //        11
+    );
+    expect(errorsOf(src)).toEqual([
+      '1:10: version: must be 1',
+      '5:5: duplicate key "command"; each key may appear only once in a map, remove or rename one',
+      '6:15: servers.demo.args[1]: must be a string; put it in quotes',
+      '7:15: servers.demo.env.A: variable NOPE is not set; export it or write ${NOPE:-default}',
+      '8:19: servers.demo.startTimeout: invalid duration; use a number with a unit, e.g. 500ms, 5s, 2m',
+      '9:26: servers.demo.schedule.restart: invalid cron expression; use 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. "0 4 * * *"',
+      '9:45: servers.demo.schedule.timezone: unknown time zone; use an IANA name such as Europe/Berlin or UTC',
+      '10:5: unknown key "typo" in server "demo"; allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, stderrLines, schedule, enabled',
+      '11:3: server name "bad name" is not URL-safe; use letters, digits, "-" and "_" (at most 63, starting with a letter or digit)',
+    ]);
+  });
+
+  it('aliases: a value used through an alias is shown where it is used; fields inside one, where written', () => {
+    const src = lines(
+      'version: 1',
+      'defaults:',
+      '  stopTimeout: &t nope',
+      '  restart: &r { policy: sometimes }',
+      'servers:',
+      '  demo: { command: node, startTimeout: *t, restart: *r }',
+    );
+    expect(errorsOf(src)).toEqual([
+      '3:19: defaults.stopTimeout: invalid duration; use a number with a unit, e.g. 500ms, 5s, 2m',
+      '4:25: defaults.restart.policy: must be one of always, on-failure, never',
+      '4:25: servers.demo.restart.policy: must be one of always, on-failure, never',
+      '6:40: servers.demo.startTimeout: invalid duration; use a number with a unit, e.g. 500ms, 5s, 2m',
+    ]);
+  });
+});
+
+describe('parseManifest: secrets stay out of messages', () => {
+  it('never quotes the value of an environment variable', () => {
+    const marker = 'S3CRET-MARKER-123';
+    const src = lines(
+      'version: 1',
+      'listen:',
+      '  port: ${TOKEN}',
+      'servers:',
+      '  demo:',
+      '    command: node',
+      '    stopTimeout: ${TOKEN}',
+      '    stderrLines: "${TOKEN}"',
+      '    enabled: ${TOKEN:-yes}',
+      '    restart: { policy: "${TOKEN}" }',
+      '    schedule: { restart: "${TOKEN}", timezone: "${TOKEN}" }',
+    );
+    const env = { TOKEN: marker, PORT: marker };
+    const errors = errorsOf(src, env);
+    expect(errors.length).toBe(8);
+    for (const e of errors) expect(e).not.toContain(marker);
+    expect(errors).toContain('3:9: listen.port: must be a whole number; a value written with ${...} is always a string');
+    expect(errors).toContain('1:1: the environment variable PORT is not a port number (a whole number from 0 to 65535); fix or unset it');
+  });
+});
+
+describe('parseManifest: the resolved Desired', () => {
+  it('applies built-in defaults', () => {
+    const d = desiredOf(lines('version: 1', 'servers:', '  demo:', '    command: node'));
+    expect(d.file).toBe(FILE);
+    expect(d.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(d.listen).toEqual({ host: '127.0.0.1', port: 3001 });
+    expect(d.servers.get('demo')).toEqual({
+      name: 'demo',
+      command: 'node',
+      args: [],
+      env: {},
+      cwd: '/srv/gw',
+      enabled: true,
+      restart: { policy: 'on-failure', backoff: { initialMs: 500, maxMs: 30_000, resetAfterMs: 10_000 }, limit: { count: 5, windowMs: 60_000 } },
+      startTimeoutMs: 30_000,
+      stopTimeoutMs: 5_000,
+      requestTimeoutMs: 60_000,
+      stderrLines: 200,
+    });
+  });
+
+  it('merges server settings over defaults over built-ins, field by field', () => {
+    const d = desiredOf(
+      lines(
+        'version: 1',
+        'listen: { host: 0.0.0.0, port: 8080 }',
+        'defaults:',
+        '  restart: { policy: always, backoff: { initial: 1s }, limit: { window: 2m } }',
+        '  startTimeout: 10s',
+        '  stderrLines: 50',
+        'servers:',
+        '  a:',
+        '    command: node',
+        '    restart: { backoff: { max: 1m30s }, limit: { count: 3 } }',
+        '    startTimeout: 2500',
+        '    schedule: { restart: "0 4 * * *", timezone: Europe/Berlin }',
+        '    enabled: false',
+        '  b: { command: python, restart: { policy: never } }',
+      ),
+    );
+    expect(d.listen).toEqual({ host: '0.0.0.0', port: 8080 });
+    const a = d.servers.get('a');
+    expect(a?.restart).toEqual({ policy: 'always', backoff: { initialMs: 1000, maxMs: 90_000, resetAfterMs: 10_000 }, limit: { count: 3, windowMs: 120_000 } });
+    expect(a?.startTimeoutMs).toBe(2500);
+    expect(a?.stderrLines).toBe(50);
+    expect(a?.enabled).toBe(false);
+    expect(a?.schedule).toEqual({ restart: '0 4 * * *', timezone: 'Europe/Berlin' });
+    const b = d.servers.get('b');
+    expect(b?.restart.policy).toBe('never');
+    expect(b?.restart.backoff.initialMs).toBe(1000);
+    expect(b?.startTimeoutMs).toBe(10_000);
+    expect(b?.schedule).toBeUndefined();
+    expect([...d.servers.keys()]).toEqual(['a', 'b']);
+  });
+
+  it('interpolates values, with defaults and $$', () => {
+    const d = desiredOf(
+      lines(
+        'version: 1',
+        'servers:',
+        '  demo:',
+        '    command: ${NODE:-node}',
+        '    args: ["--greeting=${GREETING:-hello}", "price: $$5", "$${KEEP}"]',
+        '    env: { HOME_DIR: "${HOME}", EMPTY_FALLBACK: "${EMPTY:-fallback}" }',
+        '    stopTimeout: ${STOP:-2s}',
+      ),
+      { HOME: '/home/op', EMPTY: '', STOP: '750ms' },
+    );
+    const s = d.servers.get('demo');
+    expect(s?.command).toBe('node');
+    expect(s?.args).toEqual(['--greeting=hello', 'price: $5', '${KEEP}']);
+    expect(s?.env).toEqual({ HOME_DIR: '/home/op', EMPTY_FALLBACK: 'fallback' });
+    expect(s?.stopTimeoutMs).toBe(750);
+  });
+
+  it('never interpolates keys', () => {
+    const d = desiredOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    env: { "${X}": "1" }'), { X: 'Y' });
+    expect(d.servers.get('demo')?.env).toEqual({ '${X}': '1' });
+  });
+
+  it('lets PORT override listen.port, and rejects an invalid PORT', () => {
+    const src = lines('version: 1', 'listen: { port: 8080 }', 'servers: {}');
+    expect(desiredOf(src, { PORT: '9090' }).listen).toEqual({ host: '127.0.0.1', port: 9090 });
+    expect(desiredOf(src, { PORT: '' }).listen.port).toBe(8080);
+    expect(desiredOf(src, { PORT: '0' }).listen.port).toBe(0);
+    for (const bad of ['65536', '-1', '80a', '1e3', ' 80']) {
+      expect(errorsOf(src, { PORT: bad }), bad).toEqual(['1:1: the environment variable PORT is not a port number (a whole number from 0 to 65535); fix or unset it']);
+    }
+  });
+
+  it('resolves cwd against the manifest folder', () => {
+    const d = desiredOf(
+      lines('version: 1', 'servers:', '  a: { command: x, cwd: ./sub/dir }', '  b: { command: x, cwd: ../up }', '  c: { command: x, cwd: /abs/path }', '  d: { command: x }'),
+    );
+    expect(d.servers.get('a')?.cwd).toBe('/srv/gw/sub/dir');
+    expect(d.servers.get('b')?.cwd).toBe('/srv/up');
+    expect(d.servers.get('c')?.cwd).toBe('/abs/path');
+    expect(d.servers.get('d')?.cwd).toBe('/srv/gw');
+  });
+
+  it('accepts an empty servers map', () => {
+    expect(desiredOf(lines('version: 1', 'servers: {}')).servers.size).toBe(0);
+  });
+
+  it('is frozen', () => {
+    const d = desiredOf(lines('version: 1', 'servers:', '  demo: { command: node, args: [a], env: { A: "1" } }'));
+    const s = d.servers.get('demo');
+    expect(Object.isFrozen(d)).toBe(true);
+    expect(Object.isFrozen(d.listen)).toBe(true);
+    expect(Object.isFrozen(s)).toBe(true);
+    expect(Object.isFrozen(s?.args)).toBe(true);
+    expect(Object.isFrozen(s?.env)).toBe(true);
+    expect(Object.isFrozen(s?.restart.backoff)).toBe(true);
+    expect(Object.isFrozen(s?.restart.limit)).toBe(true);
+  });
+
+  it('is deterministic: same input, same output', () => {
+    const src = lines('version: 1', 'servers:', '  demo: { command: "${CMD:-node}" }');
+    const a = parseManifest(FILE, src, { CMD: 'deno' });
+    const b = parseManifest(FILE, src, { CMD: 'deno' });
+    expect(a).toEqual(b);
+    const bad = parseManifest(FILE, 'version: 1\n', {});
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import type { ServerSpec } from '../../src/config/types.ts';
+import { changedFields, plan, stableJson, summarize } from '../../src/plan/plan.ts';
+
+function spec(name: string, over: Partial<ServerSpec> = {}): ServerSpec {
+  return {
+    name,
+    command: 'node',
+    args: ['a.js'],
+    env: { A: '1' },
+    cwd: '/srv',
+    enabled: true,
+    restart: { policy: 'on-failure', backoff: { initialMs: 500, maxMs: 30000, resetAfterMs: 10000 }, limit: { count: 5, windowMs: 60000 } },
+    startTimeoutMs: 30000,
+    stopTimeoutMs: 5000,
+    requestTimeoutMs: 60000,
+    stderrLines: 200,
+    ...over,
+  };
+}
+
+const map = (...specs: ServerSpec[]) => new Map(specs.map((s) => [s.name, s]));
+
+describe('plan', () => {
+  it('starts new servers, stops removed ones, keeps equal ones', () => {
+    const p = plan(map(spec('a'), spec('c')), map(spec('a'), spec('b')));
+    expect(p).toEqual({ start: ['c'], stop: ['b'], restart: [], update: [], keep: ['a'] });
+  });
+
+  it('restarts on process fields and names them, env by key only', () => {
+    const p = plan(map(spec('a', { args: ['b.js'], env: { A: 'secret-2' } })), map(spec('a')));
+    expect(p.restart).toEqual([{ name: 'a', changed: ['args', 'env.A'] }]);
+    expect(JSON.stringify(p)).not.toContain('secret-2');
+  });
+
+  it('updates in place when only settings change', () => {
+    const p = plan(map(spec('a', { requestTimeoutMs: 1000, schedule: { restart: '* * * * *' } })), map(spec('a')));
+    expect(p.update).toEqual([{ name: 'a', changed: ['requestTimeoutMs', 'schedule'] }]);
+    expect(p.restart).toEqual([]);
+  });
+
+  it('ignores key order', () => {
+    const reordered = { ...spec('a'), env: { B: '2', A: '1' } };
+    const original = spec('a', { env: { A: '1', B: '2' } });
+    expect(changedFields(original, reordered)).toEqual([]);
+    expect(stableJson({ b: 1, a: [1, { d: 2, c: 3 }] })).toBe(stableJson({ a: [1, { c: 3, d: 2 }], b: 1 }));
+  });
+
+  it('summarizes in one line', () => {
+    const p = plan(map(spec('a', { args: [] }), spec('n')), map(spec('a'), spec('old')));
+    expect(summarize(p)).toBe('started n; restarted a (args); stopped old');
+  });
+});

@@ -1,0 +1,127 @@
+import { execFileSync } from 'node:child_process';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { alive, closeAll, demoServer, manifest, servers, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
+
+afterEach(closeAll);
+
+const three = (extraB = '', argsB: string[] = []) => manifest(demoServer('a') + demoServer('b', extraB, argsB) + demoServer('c'));
+
+async function pids(h: Harness): Promise<Record<string, number | null>> {
+  const body = await servers(h.url);
+  return Object.fromEntries(body.servers.filter((s) => s.state === 'running').map((s) => [s.name, s.pid]));
+}
+
+async function allRunning(h: Harness, names: string[]): Promise<Record<string, number | null>> {
+  return waitFor(async () => {
+    const p = await pids(h);
+    return names.every((n) => p[n]) && Object.keys(p).length === names.length ? p : undefined;
+  }, `${names.join(', ')} running`);
+}
+
+describe('Reconciler hot reload', () => {
+  it('restarts only the server whose args changed, within a second of the write', async () => {
+    const h = await startHarness(three());
+    const before = await allRunning(h, ['a', 'b', 'c']);
+    const t0 = Date.now();
+    h.write(three('', ['--changed']));
+    const after = await waitFor(async () => {
+      const p = await pids(h);
+      return p.b && p.b !== before.b ? p : undefined;
+    }, 'b restarted', 3000);
+    expect(Date.now() - t0).toBeLessThan(1000 + 500); // applied within 1 s (+ slack for the child to come up)
+    expect(after.a).toBe(before.a);
+    expect(after.c).toBe(before.c);
+    expect(h.logs.some((l) => l.includes('"msg":"reload: restarted b (args)'))).toBe(true);
+  });
+
+  it('starts an added server and stops a removed one', async () => {
+    const h = await startHarness(three());
+    const before = await allRunning(h, ['a', 'b', 'c']);
+    h.write(manifest(demoServer('a') + demoServer('b') + demoServer('d')));
+    const after = await allRunning(h, ['a', 'b', 'd']);
+    expect(after.a).toBe(before.a);
+    await waitFor(() => !alive(before.c!), 'c process gone');
+  });
+
+  it('applies an atomic rename into place', async () => {
+    const h = await startHarness(three());
+    await allRunning(h, ['a', 'b', 'c']);
+    const tmp = path.join(h.dir, '.mcp-gateway.yaml.tmp');
+    writeFileSync(tmp, manifest(demoServer('a') + demoServer('z')));
+    renameSync(tmp, h.file);
+    await allRunning(h, ['a', 'z']);
+  });
+
+  it('applies a delete followed by a re-create', async () => {
+    const h = await startHarness(three());
+    await allRunning(h, ['a', 'b', 'c']);
+    rmSync(h.file);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(Object.keys(await pids(h)).sort()).toEqual(['a', 'b', 'c']); // a missing file changes nothing
+    h.write(manifest(demoServer('b')));
+    await allRunning(h, ['b']);
+  });
+
+  it('applies a git checkout of another version', async () => {
+    const h = await startHarness(three());
+    await allRunning(h, ['a', 'b', 'c']);
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: h.dir, stdio: 'pipe' });
+    git('init', '-q', '-b', 'main');
+    git('add', '.');
+    git('commit', '-qm', 'three');
+    git('checkout', '-qb', 'two');
+    h.write(manifest(demoServer('a') + demoServer('b')));
+    git('commit', '-qam', 'two');
+    git('checkout', '-q', 'main');
+    await new Promise((r) => setTimeout(r, 400));
+    await allRunning(h, ['a', 'b', 'c']);
+    git('checkout', '-q', 'two');
+    await allRunning(h, ['a', 'b']);
+  });
+
+  it('keeps all servers running on an invalid edit, shows the error, then applies the fix', async () => {
+    const h = await startHarness(three());
+    const before = await allRunning(h, ['a', 'b', 'c']);
+    h.write(three('    stopTimeout: soon\n'));
+    const status = await waitFor(async () => {
+      const body = await servers(h.url);
+      return body.manifest.state === 'error' ? body.manifest : undefined;
+    }, 'manifest error shown');
+    expect(status.errors[0]).toMatch(new RegExp(`^${h.file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: .*stopTimeout`));
+    expect(await pids(h)).toEqual(before);
+    expect(h.logs.some((l) => l.includes('manifest rejected'))).toBe(true);
+    h.write(three('', ['--fixed']));
+    await waitFor(async () => (await servers(h.url)).manifest.state === 'ok', 'fix applied');
+    const after = await allRunning(h, ['a', 'b', 'c']);
+    expect(after.a).toBe(before.a);
+    expect(after.b).not.toBe(before.b);
+  });
+
+  it('skips writes that do not change the content', async () => {
+    const h = await startHarness(three());
+    await allRunning(h, ['a', 'b', 'c']);
+    const reloadsBefore = h.logs.filter((l) => l.includes('"msg":"reload:')).length;
+    h.write(three());
+    await new Promise((r) => setTimeout(r, 500));
+    expect(h.logs.filter((l) => l.includes('"msg":"reload:')).length).toBe(reloadsBefore);
+  });
+});
+
+describe('Scheduled restarts', () => {
+  it('restarts on a cron expression with seconds; a reload that removes the schedule stops it', async () => {
+    const scheduled = manifest(demoServer('demo', '    schedule: { restart: "* * * * * *" }\n'));
+    const h = await startHarness(scheduled);
+    const first = (await allRunning(h, ['demo'])).demo;
+    await waitFor(async () => {
+      const p = await pids(h);
+      return p.demo && p.demo !== first;
+    }, 'scheduled restart', 3000);
+    h.write(manifest(demoServer('demo')));
+    await waitFor(async () => (await servers(h.url)).manifest.lastPlan?.includes('updated demo (schedule)'), 'schedule removed');
+    const settled = (await allRunning(h, ['demo'])).demo;
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await pids(h)).demo).toBe(settled);
+  });
+});
