@@ -10,6 +10,11 @@ import { DEFAULT_BODY_LIMIT } from './http/body.ts';
 import { DEFAULT_SSE_OPTIONS, type SseOptions } from './http/sse.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Reconciler } from './reconciler/reconciler.ts';
+import { SessionRegistry } from './sessions/registry.ts';
+import { serveMcp } from './http/mcp-face.ts';
+import { matchMcpRoute } from './http/mcp-routes.ts';
+import { OriginPolicy } from './http/origin-policy.ts';
+import { Header } from './protocol/jsonrpc.ts';
 import { watchManifest, type ManifestWatcher } from './reconciler/watch.ts';
 
 export const VERSION: string = (
@@ -31,6 +36,7 @@ export interface Gateway {
   readonly url: string;
   readonly server: Server;
   readonly reconciler: Reconciler;
+  readonly sessions: SessionRegistry;
   readonly watcher: ManifestWatcher;
   /** Stops accepting, closes streams, stops every child. Idempotent. */
   close(): Promise<void>;
@@ -50,17 +56,34 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw new StartupError(`cannot start: ${file} does not load\n${reconciler.status.errors.join('\n')}`);
   }
   const listen = first.desired.listen;
+  const sessions = new SessionRegistry(reconciler, log);
+  const sse = { ...DEFAULT_SSE_OPTIONS, ...options.sse };
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
 
   const app = createApp({
     reconciler,
+    sessions,
     log,
     version: VERSION,
     startedAt: Date.now(),
-    sse: { ...DEFAULT_SSE_OPTIONS, ...options.sse },
-    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    sse,
+    bodyLimit,
     isReady: () => reconciler.status.appliedHash !== null,
   });
-  const server = createServer(app.callback());
+  // The origin policy follows the manifest (allowedOrigins/allowedHosts reload); the bind address does not.
+  let policy = { hash: first.desired.hash, value: new OriginPolicy(listen) };
+  const origins = (): OriginPolicy => {
+    const d = reconciler.desired;
+    if (d !== undefined && d.hash !== policy.hash) policy = { hash: d.hash, value: new OriginPolicy({ ...d.listen, host: listen.host }) };
+    return policy.value;
+  };
+  const mcp = { reconciler, sessions, log, sse, bodyLimit, origins };
+  const koa = app.callback();
+  const server = createServer((req, res) => {
+    const route = matchMcpRoute(req.method ?? 'GET', req.url ?? '/', req.headers[Header.SessionId] !== undefined);
+    if (route === undefined) void koa(req, res);
+    else void serveMcp(route, req, res, mcp);
+  });
   const port = options.port ?? listen.port;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -90,6 +113,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await watcher.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      await sessions.close();
       // Stopping the children answers every request in flight (with an error) before the sockets go.
       await reconciler.close();
       server.closeAllConnections(); // SSE streams would hold close() open forever
@@ -97,6 +121,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })();
     return closing;
   };
-  return { url, server, reconciler, watcher, close };
+  return { url, server, reconciler, sessions, watcher, close };
 }
 

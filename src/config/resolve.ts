@@ -2,7 +2,7 @@
 // (server, then `defaults`, then built-in, field by field), durations in ms, paths absolute.
 import path from 'node:path';
 import { parseDuration } from './duration.ts';
-import type { Desired, ListenSpec, RestartPolicy, RestartSpec, ScheduleSpec, ServerSpec } from './types.ts';
+import type { ClientCapability, Desired, ListenSpec, RestartPolicy, RestartSpec, ScheduleSpec, ServerSpec, Sharing } from './types.ts';
 
 type DurationIn = string | number;
 
@@ -18,6 +18,8 @@ interface TuningIn {
   stopTimeout?: DurationIn;
   requestTimeout?: DurationIn;
   stderrLines?: number;
+  sessionIdleTimeout?: DurationIn;
+  maxSessions?: number;
 }
 
 interface ServerIn extends TuningIn {
@@ -27,17 +29,19 @@ interface ServerIn extends TuningIn {
   cwd?: string;
   schedule?: { restart: string; timezone?: string };
   enabled?: boolean;
+  sharing?: Sharing;
+  clientCapabilities?: ClientCapability[];
 }
 
 /** The manifest as the schema guarantees it (after interpolation). */
 export interface ManifestV1 {
   version: 1;
-  listen?: { host?: string; port?: number };
+  listen?: { host?: string; port?: number; allowedOrigins?: string[]; allowedHosts?: string[] };
   defaults?: TuningIn;
   servers: Record<string, ServerIn>;
 }
 
-export const DEFAULT_LISTEN: ListenSpec = Object.freeze({ host: '127.0.0.1', port: 3001 });
+export const DEFAULT_LISTEN: ListenSpec = Object.freeze({ host: '127.0.0.1', port: 3001, allowedOrigins: [], allowedHosts: [] });
 
 const BUILTIN = {
   policy: 'on-failure' as RestartPolicy,
@@ -50,6 +54,8 @@ const BUILTIN = {
   stopTimeout: '5s',
   requestTimeout: '60s',
   stderrLines: 200,
+  sessionIdleTimeout: '30m',
+  maxSessions: 100,
 };
 
 /** PORT from the environment: unset or empty means no override. Never echoes the value. */
@@ -71,6 +77,8 @@ export function resolveManifest(m: ManifestV1, file: string, hash: string, portO
   const listen: ListenSpec = Object.freeze({
     host: m.listen?.host ?? DEFAULT_LISTEN.host,
     port: portOverride ?? m.listen?.port ?? DEFAULT_LISTEN.port,
+    allowedOrigins: Object.freeze([...(m.listen?.allowedOrigins ?? [])]),
+    allowedHosts: Object.freeze([...(m.listen?.allowedHosts ?? [])]),
   });
   const dir = path.dirname(file);
   const defaults = m.defaults ?? {};
@@ -89,11 +97,15 @@ function resolveServer(name: string, s: ServerIn, d: TuningIn, dir: string): Ser
     env: Object.freeze(Object.fromEntries(Object.entries(s.env ?? {}))),
     cwd: path.resolve(dir, s.cwd ?? '.'),
     enabled: s.enabled ?? true,
+    sharing: s.sharing ?? 'shared',
+    clientCapabilities: Object.freeze([...(s.clientCapabilities ?? [])]),
     restart: resolveRestart(s.restart ?? {}, d.restart ?? {}),
     startTimeoutMs: ms(s.startTimeout ?? d.startTimeout ?? BUILTIN.startTimeout),
     stopTimeoutMs: ms(s.stopTimeout ?? d.stopTimeout ?? BUILTIN.stopTimeout),
     requestTimeoutMs: ms(s.requestTimeout ?? d.requestTimeout ?? BUILTIN.requestTimeout),
     stderrLines: s.stderrLines ?? d.stderrLines ?? BUILTIN.stderrLines,
+    sessionIdleTimeoutMs: ms(s.sessionIdleTimeout ?? d.sessionIdleTimeout ?? BUILTIN.sessionIdleTimeout),
+    maxSessions: s.maxSessions ?? d.maxSessions ?? BUILTIN.maxSessions,
     ...(s.schedule === undefined ? {} : { schedule: schedule(s.schedule) }),
   };
   return Object.freeze(spec);

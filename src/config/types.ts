@@ -3,6 +3,12 @@
 
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
 
+/** shared: one child for every session. per-session: a child per MCP session. */
+export type Sharing = 'shared' | 'per-session';
+
+/** Server-to-client features a shared child may be offered. */
+export type ClientCapability = 'sampling' | 'elicitation' | 'roots';
+
 export interface RestartSpec {
   readonly policy: RestartPolicy;
   readonly backoff: { readonly initialMs: number; readonly maxMs: number; readonly resetAfterMs: number };
@@ -23,18 +29,26 @@ export interface ServerSpec {
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string;
   readonly enabled: boolean;
+  readonly sharing: Sharing;
+  readonly clientCapabilities: readonly ClientCapability[];
   /** Fields the supervisor and router apply in place, without a restart. */
   readonly restart: RestartSpec;
   readonly startTimeoutMs: number;
   readonly stopTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly stderrLines: number;
+  readonly sessionIdleTimeoutMs: number;
+  readonly maxSessions: number;
   readonly schedule?: ScheduleSpec;
 }
 
 export interface ListenSpec {
   readonly host: string;
   readonly port: number;
+  /** Origins allowed on MCP endpoints besides loopback ones. */
+  readonly allowedOrigins: readonly string[];
+  /** Host header names accepted besides loopback names (only checked when bound to loopback). */
+  readonly allowedHosts: readonly string[];
 }
 
 export interface Desired {

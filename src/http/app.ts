@@ -3,12 +3,14 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from '../log.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
+import type { SessionRegistry } from '../sessions/registry.ts';
 import { classicRoutes } from './classic.ts';
 import { HttpError } from './errors.ts';
 import type { SseOptions } from './sse.ts';
 
 export interface AppDeps {
   readonly reconciler: Reconciler;
+  readonly sessions: SessionRegistry;
   readonly log: Logger;
   readonly version: string;
   readonly startedAt: number;
@@ -42,7 +44,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = { status: ready ? 'ready' : 'starting', manifest: deps.reconciler.status.state };
   });
 
-  const classic = classicRoutes({ reconciler: deps.reconciler, sse: deps.sse, bodyLimit: deps.bodyLimit });
+  const classic = classicRoutes({ reconciler: deps.reconciler, sessions: deps.sessions, sse: deps.sse, bodyLimit: deps.bodyLimit });
   app.use(meta.routes()).use(meta.allowedMethods());
   app.use(classic.routes()).use(classic.allowedMethods());
   app.use((ctx) => {

@@ -5,14 +5,16 @@ import type { ParameterizedContext } from 'koa';
 import Router from '@koa/router';
 import { ErrorCode, checkMessage, errorResponse, isResponse } from '../protocol/jsonrpc.ts';
 import type { FailureKind } from '../router/router.ts';
-import type { Supervisor } from '../supervisor/supervisor.ts';
+import type { ManagedServer } from '../supervisor/managed-server.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
+import type { SessionRegistry } from '../sessions/registry.ts';
 import { readJson } from './body.ts';
 import { HttpError, apiError } from './errors.ts';
 import { SseStream, type SseOptions } from './sse.ts';
 
 export interface ClassicDeps {
   readonly reconciler: Reconciler;
+  readonly sessions: SessionRegistry;
   readonly sse: SseOptions;
   readonly bodyLimit: number;
 }
@@ -34,7 +36,7 @@ export function classicRoutes(deps: ClassicDeps): Router {
     streams.delete(name);
   });
 
-  const find = (ctx: Ctx): Supervisor => {
+  const find = (ctx: Ctx): ManagedServer => {
     const name = String(ctx.params.server);
     const sup = reconciler.servers.get(name);
     if (sup === undefined) throw apiError(404, 'UnknownServer', `no server named "${name}" in the manifest`);
@@ -47,9 +49,11 @@ export function classicRoutes(deps: ClassicDeps): Router {
       servers: [...reconciler.servers.values()].map((sup) => ({
         ...sup.status(),
         enabled: sup.spec.enabled,
+        sharing: sup.spec.sharing,
         policy: sup.spec.restart.policy,
         schedule: sup.spec.schedule ?? null,
-        inFlight: sup.router.inFlight,
+        inFlight: sup.router?.inFlight ?? 0,
+        sessions: deps.sessions.countFor(sup.name),
         sseClients: streams.get(sup.name)?.size ?? 0,
       })),
       manifest: { ...reconciler.status, listen: desired?.listen ?? null },
@@ -73,13 +77,17 @@ export function classicRoutes(deps: ClassicDeps): Router {
     const name = String(ctx.params.server);
     const sup = reconciler.servers.get(name);
     if (sup === undefined) throw new HttpError(404, errorResponse(null, ErrorCode.InvalidRequest, `no server named "${name}" in the manifest`));
+    const router = sup.router;
+    if (router === undefined) {
+      throw new HttpError(409, errorResponse(null, ErrorCode.InvalidRequest, `server "${name}" runs a child per MCP session; use /mcp/${name}/mcp`));
+    }
     const body = await readJson(ctx.req, deps.bodyLimit);
     const checked = checkMessage(body);
     if ('reason' in checked) throw new HttpError(400, errorResponse(null, ErrorCode.InvalidRequest, `Invalid request: ${checked.reason}`));
     const message = checked.message;
     if (isResponse(message)) throw new HttpError(400, errorResponse(null, ErrorCode.InvalidRequest, 'Invalid request: this endpoint takes requests and notifications'));
     if (!('id' in message) || message.id === undefined) {
-      if (!sup.router.notify(message, caller)) {
+      if (!router.notify(message, caller)) {
         throw new HttpError(503, errorResponse(null, ErrorCode.ServerUnavailable, `server "${name}" is not running`));
       }
       ctx.respond = false; // 202 with no body at all, as MCP answers notifications
@@ -90,7 +98,7 @@ export function classicRoutes(deps: ClassicDeps): Router {
     ctx.res.once('close', () => {
       if (!ctx.res.writableFinished) gone.abort();
     });
-    const result = await sup.router.request(message, { caller, signal: gone.signal });
+    const result = await router.request(message, { caller, signal: gone.signal });
     ctx.status = result.failure === undefined ? 200 : FAILURE_STATUS[result.failure];
     ctx.body = result.response;
   });
@@ -104,7 +112,7 @@ export function classicRoutes(deps: ClassicDeps): Router {
     set.add(stream);
     stream.send(JSON.stringify(sup.status()), 'status');
     const unsubscribe = [
-      sup.router.tap((message) => stream.send(JSON.stringify(message))),
+      sup.tap((message) => stream.send(JSON.stringify(message))),
       sup.onStatus((status) => stream.send(JSON.stringify(status), 'status')),
       sup.onStderr((line) => stream.send(JSON.stringify({ line }), 'stderr')),
     ];

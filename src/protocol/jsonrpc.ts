@@ -45,6 +45,10 @@ export const ErrorCode = {
   InvalidParams: -32602,
   InternalError: -32603,
   ConnectionClosed: -32000,
+  /** Implementation-defined server error: what the SDK answers for transport-level refusals. */
+  TransportError: -32000,
+  /** The SDK's answer for an unknown session. */
+  SessionNotFound: -32001,
   RequestTimeout: -32001,
   /** LSP's code for a request its caller cancelled; used when a client goes away mid-request. */
   RequestCancelled: -32800,
@@ -103,3 +107,29 @@ export function errorResponse(id: JsonRpcId | null, code: number, message: strin
   const error: JsonRpcErrorObject = data === undefined ? { code, message } : { code, message, data };
   return { jsonrpc: '2.0', id, error };
 }
+
+/** MCP HTTP header names (lower case, as Node presents them). */
+export const Header = {
+  SessionId: 'mcp-session-id',
+  ProtocolVersion: 'mcp-protocol-version',
+  LastEventId: 'last-event-id',
+} as const;
+
+/** Protocol revisions the gateway speaks on its HTTP faces, newest first. */
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
+
+/** The revision assumed when a client sends no MCP-Protocol-Version header (as the spec says). */
+export const DEFAULT_HTTP_PROTOCOL_VERSION = '2025-03-26';
+
+/** Server-to-client requests and the client capability each one needs. */
+export const CAPABILITY_OF_METHOD: Readonly<Record<string, 'sampling' | 'elicitation' | 'roots'>> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+};
+
+export const ResourceMethod = {
+  Subscribe: 'resources/subscribe',
+  Unsubscribe: 'resources/unsubscribe',
+  Updated: 'notifications/resources/updated',
+} as const;

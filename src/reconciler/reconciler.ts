@@ -6,8 +6,7 @@ import { loadManifest } from '../config/load.ts';
 import { formatConfigError, type Desired, type ServerSpec } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import { isEmptyPlan, plan, summarize, type Plan } from '../plan/plan.ts';
-import { Router } from '../router/router.ts';
-import { Supervisor } from '../supervisor/supervisor.ts';
+import { createManagedServer, type ManagedServer } from '../supervisor/managed-server.ts';
 import { Schedules } from './schedules.ts';
 
 export interface ManifestStatus {
@@ -38,7 +37,7 @@ export interface ReloadOutcome {
 export class Reconciler {
   readonly file: string;
   readonly #deps: ReconcilerDeps;
-  readonly #servers = new Map<string, Supervisor>();
+  readonly #servers = new Map<string, ManagedServer>();
   readonly #schedules: Schedules;
   readonly #removedListeners = new Set<(name: string) => void>();
   #queue: Promise<unknown> = Promise.resolve();
@@ -54,7 +53,7 @@ export class Reconciler {
     this.#schedules = new Schedules((name) => this.#scheduledRestart(name));
   }
 
-  get servers(): ReadonlyMap<string, Supervisor> {
+  get servers(): ReadonlyMap<string, ManagedServer> {
     return this.#servers;
   }
 
@@ -118,29 +117,31 @@ export class Reconciler {
 
   /** Stops what left, replaces what changed, starts what is new. Stops are awaited; starts run on. */
   async #apply(p: Plan, desired: Desired): Promise<void> {
-    await Promise.all(
-      p.stop.map(async (name) => {
-        const sup = this.#servers.get(name);
-        this.#servers.delete(name);
-        await sup?.close();
-        sup?.router.detach('removed from the manifest');
-        for (const l of this.#removedListeners) l(name);
-      }),
-    );
+    // A change of sharing (or offered capabilities) is a different kind of server: replace it whole.
+    const replaced = p.restart.filter((c) => c.changed.some((f) => f === 'sharing' || f === 'clientCapabilities')).map((c) => c.name);
+    await Promise.all([...p.stop, ...replaced].map((name) => this.#remove(name)));
     for (const c of p.update) this.#servers.get(c.name)?.update(desired.servers.get(c.name)!);
     for (const c of p.restart) {
-      const sup = this.#servers.get(c.name)!;
+      if (replaced.includes(c.name)) continue;
+      const server = this.#servers.get(c.name)!;
       const spec = desired.servers.get(c.name)!;
-      sup.update(spec);
-      void (spec.enabled ? sup.restart() : sup.stop());
+      server.update(spec);
+      void (spec.enabled ? server.restart() : server.stop());
     }
-    for (const name of p.start) {
+    for (const name of [...p.start, ...replaced]) {
       const spec = desired.servers.get(name)!;
-      const router = new Router({ server: name, log: this.#deps.log, requestTimeoutMs: spec.requestTimeoutMs });
-      const sup = new Supervisor(spec, router, { log: this.#deps.log, version: this.#deps.version, baseEnv: this.#deps.env });
-      this.#servers.set(name, sup);
-      if (spec.enabled) void sup.start();
+      const server = createManagedServer(spec, { log: this.#deps.log, version: this.#deps.version, baseEnv: this.#deps.env });
+      this.#servers.set(name, server);
+      if (spec.enabled) void server.start();
     }
+  }
+
+  async #remove(name: string): Promise<void> {
+    const server = this.#servers.get(name);
+    this.#servers.delete(name);
+    await server?.close();
+    server?.router?.detach('removed from the manifest');
+    for (const l of this.#removedListeners) l(name);
   }
 
   #scheduledRestart(name: string): void {

@@ -5,8 +5,10 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../log.ts';
 import {
+  CAPABILITY_OF_METHOD,
   ErrorCode,
   Method,
+  ResourceMethod,
   checkMessage,
   errorResponse,
   type JsonRpcId,
@@ -25,11 +27,21 @@ export interface RouteResult {
   readonly failure?: FailureKind;
 }
 
-/** Someone who sends requests through the router: an HTTP request, a session, the gateway itself. */
+/** Someone who sends requests through the router: the classic API, an MCP session, the gateway itself. */
 export interface Caller {
   readonly id: string;
-  /** Notifications addressed to this caller only (progress for its requests). */
-  onNotification?(message: JsonRpcNotification): void;
+  /** Client capabilities this caller's client declared (`sampling`, `elicitation`, `roots`). */
+  readonly capabilities?: ReadonlySet<string>;
+  /**
+   * A notification for this caller: progress of its own requests (`relatedId` is the caller's id of that
+   * request), or, for connected callers, one meant for every client (list_changed, logging, …).
+   */
+  onNotification?(message: JsonRpcNotification, relatedId?: JsonRpcId): void;
+  /**
+   * A request from the child for this caller's client. `relatedId` is the caller's in-flight request it
+   * belongs to, when there is exactly one. Resolves with the client's answer (any id: the router restores it).
+   */
+  onRequest?(message: JsonRpcRequest, relatedId: JsonRpcId | undefined): Promise<JsonRpcResponse>;
 }
 
 export interface RequestOptions {
@@ -65,6 +77,12 @@ export interface RouterOptions {
   readonly server: string;
   readonly log: Logger;
   requestTimeoutMs: number;
+  /**
+   * Per-session child: every request of the child goes to the one connected caller. Otherwise (shared),
+   * only requests for `offered` capabilities are routed, and only when one caller's requests are in flight.
+   */
+  readonly exclusive?: boolean;
+  readonly offered?: readonly string[];
 }
 
 export class Router {
@@ -74,6 +92,12 @@ export class Router {
 
   readonly #pending = new Map<number, Pending>();
   readonly #taps = new Set<Tap>();
+  /** Callers that receive notifications meant for every client (MCP sessions). */
+  readonly #connected = new Set<Caller>();
+  /** resources/subscribe ref-counts: uri → callers subscribed to it. */
+  readonly #subscriptions = new Map<string, Set<Caller>>();
+  readonly #exclusive: boolean;
+  readonly #offered: ReadonlySet<string>;
   readonly #waiters = new Set<Waiter>();
   #nextId = 1;
   #stdin: Writable | undefined;
@@ -85,6 +109,26 @@ export class Router {
     this.server = options.server;
     this.#log = options.log;
     this.requestTimeoutMs = options.requestTimeoutMs;
+    this.#exclusive = options.exclusive ?? false;
+    this.#offered = new Set(options.offered ?? []);
+  }
+
+  /** Registers a caller for notifications meant for every client; returns the disconnect. */
+  connect(caller: Caller): () => void {
+    this.#connected.add(caller);
+    return () => {
+      this.#connected.delete(caller);
+      for (const [uri, set] of this.#subscriptions) {
+        if (set.delete(caller) && set.size === 0) {
+          this.#subscriptions.delete(uri);
+          this.#write({ jsonrpc: '2.0', id: this.#nextId++, method: ResourceMethod.Unsubscribe, params: { uri } });
+        }
+      }
+    };
+  }
+
+  get connectedCount(): number {
+    return this.#connected.size;
   }
 
   get inFlight(): number {
@@ -122,6 +166,12 @@ export class Router {
   setAvailability(availability: Availability, initializeResult?: Record<string, unknown>): void {
     this.#availability = availability;
     if (initializeResult !== undefined) this.#initializeResult = initializeResult;
+    if (availability.kind === 'ready') {
+      // A new process knows nothing of the old one's subscriptions: renew them for the sessions that hold them.
+      for (const uri of this.#subscriptions.keys()) {
+        this.#write({ jsonrpc: '2.0', id: this.#nextId++, method: ResourceMethod.Subscribe, params: { uri } });
+      }
+    }
     if (availability.kind === 'pending') return;
     for (const w of this.#waiters) {
       if (availability.kind === 'ready') w.go();
@@ -147,8 +197,44 @@ export class Router {
       if (message.method === Method.Initialize && this.#initializeResult !== undefined) {
         return { response: { jsonrpc: '2.0', id: message.id, result: this.#initializeResult } };
       }
+      if (options.caller !== undefined && (message.method === ResourceMethod.Subscribe || message.method === ResourceMethod.Unsubscribe)) {
+        return this.#subscription(message, options.caller, options);
+      }
     }
     return this.#send(message, options);
+  }
+
+  /**
+   * resources/subscribe and unsubscribe, ref-counted across callers: the child hears the first subscribe
+   * and the last unsubscribe of a URI; the others are answered here.
+   */
+  async #subscription(message: JsonRpcRequest, caller: Caller, options: RequestOptions): Promise<RouteResult> {
+    const uri = message.params?.uri;
+    if (typeof uri !== 'string') return this.#send(message, options);
+    const set = this.#subscriptions.get(uri);
+    const ok: RouteResult = { response: { jsonrpc: '2.0', id: message.id, result: {} } };
+    if (message.method === ResourceMethod.Subscribe) {
+      if (set !== undefined) {
+        set.add(caller);
+        return ok;
+      }
+      const result = await this.#send(message, options);
+      if (!('error' in result.response)) {
+        const now = this.#subscriptions.get(uri);
+        if (now === undefined) this.#subscriptions.set(uri, new Set([caller]));
+        else now.add(caller);
+      }
+      return result;
+    }
+    if (set === undefined || !set.delete(caller)) return ok;
+    if (set.size > 0) return ok;
+    this.#subscriptions.delete(uri);
+    return this.#send(message, options);
+  }
+
+  /** Gives up on every request of `caller` still in flight (its session ended); the child hears cancels. */
+  cancelAll(caller: Caller, reason: string): void {
+    for (const [gid, p] of this.#pending) if (p.caller === caller) this.#abandon(gid, 'cancelled', reason);
   }
 
   /**
@@ -291,9 +377,15 @@ export class Router {
       const p = gid === undefined ? undefined : this.#pending.get(gid);
       if (p === undefined || p.progressToken === undefined) return; // progress for a request already answered
       const restored: JsonRpcNotification = { ...m, params: { ...m.params, progressToken: p.progressToken } };
-      p.caller?.onNotification?.(restored);
+      p.caller?.onNotification?.(restored, p.originalId);
       this.#emit(restored, p.caller?.id);
       return;
+    }
+    if (m.method === ResourceMethod.Updated) {
+      const uri = m.params?.uri;
+      for (const c of (typeof uri === 'string' ? this.#subscriptions.get(uri) : undefined) ?? []) c.onNotification?.(m);
+    } else {
+      for (const c of this.#connected) c.onNotification?.(m);
     }
     this.#emit(m, undefined);
   }
@@ -303,8 +395,45 @@ export class Router {
       this.#write({ jsonrpc: '2.0', id: m.id, result: {} });
       return;
     }
-    // The gateway declared no client capabilities, so there is no one to ask: say so at once.
-    this.#write(errorResponse(m.id, ErrorCode.MethodNotFound, `the gateway does not offer "${m.method}" to servers`));
+    const route = this.#routeChildRequest(m.method);
+    if ('refusal' in route) {
+      // Nobody can answer: say so at once, so the child never waits for an answer that cannot come.
+      this.#write(errorResponse(m.id, ErrorCode.MethodNotFound, `mcp-gateway: ${route.refusal}`));
+      return;
+    }
+    const stdin = this.#stdin;
+    void route.caller.onRequest!(m, route.relatedId).then((answer) => {
+      if (this.#stdin === stdin) this.#write({ ...answer, id: m.id }); // not to a new process after a restart
+    });
+  }
+
+  /** Who may answer a request from the child: the rule is in the README ("Server-to-client requests"). */
+  #routeChildRequest(method: string): { caller: Caller; relatedId: JsonRpcId | undefined } | { refusal: string } {
+    let caller: Caller | undefined;
+    const capability = CAPABILITY_OF_METHOD[method];
+    if (this.#exclusive) {
+      caller = this.#connected.values().next().value;
+      if (caller === undefined) return { refusal: `no client session is connected to answer "${method}"` };
+    } else {
+      if (capability === undefined || !this.#offered.has(capability)) return { refusal: `"${method}" is not offered to this server` };
+      const callers = new Set<Caller>();
+      for (const p of this.#pending.values()) if (p.caller !== undefined) callers.add(p.caller);
+      if (callers.size !== 1) {
+        return { refusal: callers.size === 0 ? `no client request in flight to relate "${method}" to` : `requests of ${callers.size} clients are in flight; cannot tell which one to ask "${method}"` };
+      }
+      caller = callers.values().next().value!;
+      if (!caller.capabilities?.has(capability)) return { refusal: `the client did not declare the "${capability}" capability` };
+    }
+    if (caller.onRequest === undefined) return { refusal: `the client cannot be asked "${method}"` };
+    let related: JsonRpcId | undefined;
+    let count = 0;
+    for (const p of this.#pending.values()) {
+      if (p.caller === caller) {
+        related = p.originalId;
+        count++;
+      }
+    }
+    return { caller, relatedId: count === 1 ? related : undefined };
   }
 
   #emit(message: JsonRpcMessage, callerId: string | undefined): void {

@@ -4,7 +4,7 @@
 import type { ServerSpec } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import { LATEST_PROTOCOL_VERSION, Method } from '../protocol/jsonrpc.ts';
-import type { Router } from '../router/router.ts';
+import type { Router, Tap } from '../router/router.ts';
 import { backoffDelay, checkStartLimit, shouldRestart } from './backoff.ts';
 import { reapGroup, spawnChild, type ChildHandle, type ExitInfo } from './child-process.ts';
 import { StderrBuffer } from './stderr-buffer.ts';
@@ -31,6 +31,17 @@ export interface SupervisorDeps {
   readonly version: string;
   /** The environment the child starts with (its own `env` merged over this). */
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  /** A per-session child is initialized with its client's own initialize params, verbatim. */
+  readonly initializeParams?: Record<string, unknown>;
+}
+
+/** What the gateway declares when it initializes a shared child: only what the manifest opts in to. */
+export function gatewayInitializeParams(spec: ServerSpec, version: string): Record<string, unknown> {
+  return {
+    protocolVersion: LATEST_PROTOCOL_VERSION,
+    capabilities: Object.fromEntries(spec.clientCapabilities.map((c) => [c, {}])),
+    clientInfo: { name: 'mcp-gateway', version },
+  };
 }
 
 type Listener<T> = (value: T) => void;
@@ -99,6 +110,11 @@ export class Supervisor {
   onStderr(listener: Listener<string>): () => void {
     this.#stderrListeners.add(listener);
     return () => this.#stderrListeners.delete(listener);
+  }
+
+  /** Observes every message of the child (see Router.tap). */
+  tap(listener: Tap): () => void {
+    return this.router.tap(listener);
   }
 
   /** Starts the server by hand (or first boot): clears the failure count and the start limit. */
@@ -193,11 +209,7 @@ export class Supervisor {
         jsonrpc: '2.0',
         id: 0,
         method: Method.Initialize,
-        params: {
-          protocolVersion: LATEST_PROTOCOL_VERSION,
-          capabilities: {},
-          clientInfo: { name: 'mcp-gateway', version: this.#deps.version },
-        },
+        params: this.#deps.initializeParams ?? gatewayInitializeParams(spec, this.#deps.version),
       },
       { internal: true, timeoutMs: spec.startTimeoutMs },
     );

@@ -43,7 +43,7 @@ describe('parseManifest: positions of each kind of error', () => {
 
   it('unknown key, at the key, with the closest allowed one', () => {
     expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    comand: node'))).toEqual([
-      '5:5: unknown key "comand" in server "demo"; did you mean "command"? allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, stderrLines, schedule, enabled',
+      '5:5: unknown key "comand" in server "demo"; did you mean "command"? allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions',
     ]);
     const [top] = errorsOf(lines('version: 1', 'servers: {}', 'xyzzy: 1'));
     expect(top).toBe('3:1: unknown key "xyzzy" at the top level; allowed: version, listen, defaults, servers');
@@ -147,7 +147,7 @@ describe('parseManifest: positions of each kind of error', () => {
       '8:19: servers.demo.startTimeout: invalid duration; use a number with a unit, e.g. 500ms, 5s, 2m',
       '9:26: servers.demo.schedule.restart: invalid cron expression; use 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. "0 4 * * *"',
       '9:45: servers.demo.schedule.timezone: unknown time zone; use an IANA name such as Europe/Berlin or UTC',
-      '10:5: unknown key "typo" in server "demo"; allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, stderrLines, schedule, enabled',
+      '10:5: unknown key "typo" in server "demo"; allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions',
       '11:3: server name "bad name" is not URL-safe; use letters, digits, "-" and "_" (at most 63, starting with a letter or digit)',
     ]);
   });
@@ -200,7 +200,7 @@ describe('parseManifest: the resolved Desired', () => {
     const d = desiredOf(lines('version: 1', 'servers:', '  demo:', '    command: node'));
     expect(d.file).toBe(FILE);
     expect(d.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(d.listen).toEqual({ host: '127.0.0.1', port: 3001 });
+    expect(d.listen).toEqual({ host: '127.0.0.1', port: 3001, allowedOrigins: [], allowedHosts: [] });
     expect(d.servers.get('demo')).toEqual({
       name: 'demo',
       command: 'node',
@@ -208,11 +208,15 @@ describe('parseManifest: the resolved Desired', () => {
       env: {},
       cwd: '/srv/gw',
       enabled: true,
+      sharing: 'shared',
+      clientCapabilities: [],
       restart: { policy: 'on-failure', backoff: { initialMs: 500, maxMs: 30_000, resetAfterMs: 10_000 }, limit: { count: 5, windowMs: 60_000 } },
       startTimeoutMs: 30_000,
       stopTimeoutMs: 5_000,
       requestTimeoutMs: 60_000,
       stderrLines: 200,
+      sessionIdleTimeoutMs: 1_800_000,
+      maxSessions: 100,
     });
   });
 
@@ -235,7 +239,7 @@ describe('parseManifest: the resolved Desired', () => {
         '  b: { command: python, restart: { policy: never } }',
       ),
     );
-    expect(d.listen).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(d.listen).toMatchObject({ host: '0.0.0.0', port: 8080 });
     const a = d.servers.get('a');
     expect(a?.restart).toEqual({ policy: 'always', backoff: { initialMs: 1000, maxMs: 90_000, resetAfterMs: 10_000 }, limit: { count: 3, windowMs: 120_000 } });
     expect(a?.startTimeoutMs).toBe(2500);
@@ -277,7 +281,7 @@ describe('parseManifest: the resolved Desired', () => {
 
   it('lets PORT override listen.port, and rejects an invalid PORT', () => {
     const src = lines('version: 1', 'listen: { port: 8080 }', 'servers: {}');
-    expect(desiredOf(src, { PORT: '9090' }).listen).toEqual({ host: '127.0.0.1', port: 9090 });
+    expect(desiredOf(src, { PORT: '9090' }).listen).toMatchObject({ host: '127.0.0.1', port: 9090 });
     expect(desiredOf(src, { PORT: '' }).listen.port).toBe(8080);
     expect(desiredOf(src, { PORT: '0' }).listen.port).toBe(0);
     for (const bad of ['65536', '-1', '80a', '1e3', ' 80']) {

@@ -10,11 +10,15 @@ function spec(name: string, over: Partial<ServerSpec> = {}): ServerSpec {
     env: { A: '1' },
     cwd: '/srv',
     enabled: true,
+    sharing: 'shared',
+    clientCapabilities: [],
     restart: { policy: 'on-failure', backoff: { initialMs: 500, maxMs: 30000, resetAfterMs: 10000 }, limit: { count: 5, windowMs: 60000 } },
     startTimeoutMs: 30000,
     stopTimeoutMs: 5000,
     requestTimeoutMs: 60000,
     stderrLines: 200,
+    sessionIdleTimeoutMs: 1_800_000,
+    maxSessions: 100,
     ...over,
   };
 }

@@ -1,0 +1,218 @@
+// The MCP remote transports on plain node:http (the message path skips Koa: see README, "Performance"):
+// Streamable HTTP (2025-03-26 … 2025-11-25) and the legacy HTTP+SSE transport (2024-11-05). Both only
+// parse, check and hand over: sessions talk to children through the router, never directly.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../log.ts';
+import {
+  ErrorCode,
+  Header,
+  Method,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  checkMessage,
+  isRequest,
+  isResponse,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+} from '../protocol/jsonrpc.ts';
+import type { Reconciler } from '../reconciler/reconciler.ts';
+import type { SessionRegistry } from '../sessions/registry.ts';
+import type { Session } from '../sessions/session.ts';
+import { PostAnswer, StreamSink } from '../sessions/sink.ts';
+import { BASE_HEADERS, sendEmpty, sendError, sendJson } from './answer.ts';
+import { readJson } from './body.ts';
+import { HttpError } from './errors.ts';
+import type { McpRoute } from './mcp-routes.ts';
+import type { OriginPolicy } from './origin-policy.ts';
+import { SseStream, type SseOptions } from './sse.ts';
+
+export interface McpFaceDeps {
+  readonly reconciler: Reconciler;
+  readonly sessions: SessionRegistry;
+  readonly log: Logger;
+  readonly sse: SseOptions;
+  readonly bodyLimit: number;
+  /** The current DNS-rebinding policy (it follows manifest reloads). */
+  readonly origins: () => OriginPolicy;
+}
+
+export async function serveMcp(route: McpRoute, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Promise<void> {
+  const refused = deps.origins().check(req.headers);
+  if (refused !== undefined) return sendError(res, 403, ErrorCode.TransportError, `Forbidden: ${refused}`);
+  try {
+    switch (route.face) {
+      case 'streamable':
+        if (req.method === 'POST') return await post(route.server, req, res, deps);
+        if (req.method === 'GET') return get(route.server, req, res, deps);
+        if (req.method === 'DELETE') return await del(route.server, req, res, deps);
+        return sendError(res, 405, ErrorCode.TransportError, 'Method not allowed: use POST, GET or DELETE', null, { Allow: 'GET, POST, DELETE' });
+      case 'legacy-stream':
+        return legacyStream(route.server, res, deps);
+      case 'legacy-message':
+        return await legacyMessage(route.server, route.sessionId, req, res, deps);
+    }
+  } catch (err) {
+    if (err instanceof HttpError) return sendJson(res, err.status, err.body);
+    deps.log.error({ err, server: route.server }, 'MCP request failed');
+    sendError(res, 500, ErrorCode.InternalError, 'internal error; see the gateway log');
+  }
+}
+
+/** Reads and checks one JSON-RPC message; answers the error itself and returns undefined when it is bad. */
+async function readMessage(req: IncomingMessage, res: ServerResponse, limit: number): Promise<JsonRpcMessage | undefined> {
+  const body = await readJson(req, limit);
+  if (Array.isArray(body)) {
+    sendError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: batches are not supported; send one message per POST');
+    return undefined;
+  }
+  const checked = checkMessage(body);
+  if ('reason' in checked) {
+    sendError(res, 400, ErrorCode.InvalidRequest, `Invalid Request: ${checked.reason}`);
+    return undefined;
+  }
+  return checked.message;
+}
+
+function accepts(req: IncomingMessage, ...types: string[]): boolean {
+  const accept = req.headers.accept ?? '';
+  return accept.includes('*/*') || types.every((t) => accept.includes(t));
+}
+
+/** The session named by Mcp-Session-Id; answers 400 (none given) or 404 (unknown: the client re-initializes). */
+function findSession(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Session | undefined {
+  const id = req.headers[Header.SessionId];
+  if (typeof id !== 'string' || id === '') {
+    sendError(res, 400, ErrorCode.TransportError, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
+    return undefined;
+  }
+  const session = deps.sessions.get(id);
+  if (session === undefined || session.server !== server || session.transport !== 'streamable') {
+    sendError(res, 404, ErrorCode.SessionNotFound, 'Session not found: it ended or expired; initialize a new one');
+    return undefined;
+  }
+  return session;
+}
+
+async function post(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Promise<void> {
+  if (!(req.headers['content-type'] ?? '').includes('application/json')) {
+    return sendError(res, 415, ErrorCode.TransportError, 'Unsupported Media Type: Content-Type must be application/json');
+  }
+  if (!accepts(req, 'application/json', 'text/event-stream')) {
+    return sendError(res, 406, ErrorCode.TransportError, 'Not Acceptable: Accept must list application/json and text/event-stream');
+  }
+  const version = req.headers[Header.ProtocolVersion];
+  if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+    return sendError(res, 400, ErrorCode.TransportError, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version)}; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
+  }
+  const message = await readMessage(req, res, deps.bodyLimit);
+  if (message === undefined) return;
+
+  if ('method' in message && message.method === Method.Initialize && isRequest(message)) {
+    if (req.headers[Header.SessionId] !== undefined) {
+      return sendError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: initialize starts a new session; send it without Mcp-Session-Id', message.id);
+    }
+    return initialize(server, message, res, deps);
+  }
+  const session = findSession(server, req, res, deps);
+  if (session === undefined) return;
+  if (isResponse(message)) {
+    session.answer(message);
+    return sendEmpty(res, 202);
+  }
+  if (!isRequest(message)) {
+    session.notify(message);
+    return sendEmpty(res, 202);
+  }
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort(); // the client dropped the POST: the child hears a cancel
+  });
+  await session.request(message, new PostAnswer(res, deps.sse, BASE_HEADERS), gone.signal);
+}
+
+async function initialize(server: string, message: JsonRpcRequest, res: ServerResponse, deps: McpFaceDeps): Promise<void> {
+  const target = deps.reconciler.servers.get(server);
+  if (target === undefined) return sendError(res, 404, ErrorCode.InvalidRequest, `no server named "${server}" in the manifest`, message.id);
+  const session = deps.sessions.create(server, 'streamable');
+  const bound = await deps.sessions.bind(session, target, message);
+  if ('status' in bound) {
+    await deps.sessions.end(session.id, 'initialize failed');
+    return sendError(res, bound.status, bound.code, bound.message, message.id);
+  }
+  sendJson(res, 200, { jsonrpc: '2.0', id: message.id, result: bound.initializeResult }, { 'Mcp-Session-Id': session.id });
+}
+
+function get(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): void {
+  if (!accepts(req, 'text/event-stream')) {
+    return sendError(res, 406, ErrorCode.TransportError, 'Not Acceptable: Accept must list text/event-stream');
+  }
+  const session = findSession(server, req, res, deps);
+  if (session === undefined) return;
+  const last = Number(req.headers[Header.LastEventId]);
+  const resumed = Number.isInteger(last) ? session.events.streamOf(last) : undefined;
+
+  if (resumed !== undefined && resumed.startsWith('req:')) {
+    // Resuming a request's stream that broke: replay what it missed, then carry its answer.
+    const stream = new SseStream(res, deps.sse, BASE_HEADERS);
+    for (const e of session.events.after(last, resumed)) stream.send(e.data, undefined, String(e.seq));
+    if (!session.resumeRequest(resumed, new StreamSink(stream, { endOnFinish: true }))) stream.close();
+    return;
+  }
+  if (session.hasStream) {
+    return sendError(res, 409, ErrorCode.TransportError, 'Conflict: this session already has a GET stream open');
+  }
+  const stream = new SseStream(res, deps.sse, BASE_HEADERS);
+  if (resumed !== undefined) for (const e of session.events.after(last, resumed)) stream.send(e.data, undefined, String(e.seq));
+  session.attachStream(new StreamSink(stream));
+  session.touch();
+  stream.onClose(() => session.touch());
+}
+
+async function del(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Promise<void> {
+  const session = findSession(server, req, res, deps);
+  if (session === undefined) return;
+  await deps.sessions.end(session.id, 'ended by the client (DELETE)');
+  sendEmpty(res, 200);
+}
+
+function legacyStream(server: string, res: ServerResponse, deps: McpFaceDeps): void {
+  if (!deps.reconciler.servers.has(server)) {
+    return sendError(res, 404, ErrorCode.InvalidRequest, `no server named "${server}" in the manifest`);
+  }
+  const session = deps.sessions.create(server, 'legacy');
+  const stream = new SseStream(res, deps.sse, BASE_HEADERS);
+  stream.send(`/mcp/${encodeURIComponent(server)}/legacy/message?sessionId=${session.id}`, 'endpoint');
+  session.attachStream(new StreamSink(stream, { event: 'message' }));
+  stream.onClose(() => void deps.sessions.end(session.id, 'stream closed'));
+}
+
+async function legacyMessage(server: string, sessionId: string | undefined, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Promise<void> {
+  const session = sessionId === undefined ? undefined : deps.sessions.get(sessionId);
+  if (session === undefined || session.server !== server || session.transport !== 'legacy') {
+    return sendError(res, 404, ErrorCode.SessionNotFound, 'Session not found: open /legacy/sse again');
+  }
+  if (!(req.headers['content-type'] ?? '').includes('application/json')) {
+    return sendError(res, 415, ErrorCode.TransportError, 'Unsupported Media Type: Content-Type must be application/json');
+  }
+  const message = await readMessage(req, res, deps.bodyLimit);
+  if (message === undefined) return;
+  sendEmpty(res, 202); // answers travel on the session's stream
+  const sink = session.stream;
+  if (sink === undefined) return;
+
+  if (isResponse(message)) {
+    session.answer(message);
+  } else if (!isRequest(message)) {
+    session.notify(message);
+  } else if (message.method === Method.Initialize && !session.bound) {
+    const target = deps.reconciler.servers.get(server);
+    const bound = target === undefined ? undefined : await deps.sessions.bind(session, target, message);
+    if (bound === undefined || 'status' in bound) {
+      sink.send(JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: bound?.code ?? ErrorCode.InvalidRequest, message: bound?.message ?? 'server removed' } }));
+      await deps.sessions.end(session.id, 'initialize failed');
+      return;
+    }
+    sink.send(JSON.stringify({ jsonrpc: '2.0', id: message.id, result: bound.initializeResult }));
+  } else {
+    await session.request(message, sink);
+  }
+}

@@ -1,0 +1,116 @@
+// Every MCP session of the gateway, by id: created at initialize (or at the legacy GET), bound to a
+// server's child through its router, ended by DELETE, by idle expiry, by its child's end, or when its
+// server leaves the manifest. It owns the sweep timer and closes every session on close().
+import type { Logger } from '../log.ts';
+import { ErrorCode, type JsonRpcRequest } from '../protocol/jsonrpc.ts';
+import type { Reconciler } from '../reconciler/reconciler.ts';
+import type { ManagedServer } from '../supervisor/managed-server.ts';
+import { PerSessionServer } from '../supervisor/per-session-server.ts';
+import { mintSessionId } from './session-id.ts';
+import { Session, type Binding, type Transport } from './session.ts';
+
+export interface BindFailure {
+  readonly status: number;
+  readonly code: number;
+  readonly message: string;
+}
+
+const SWEEP_MIN_MS = 25;
+const SWEEP_MAX_MS = 10_000;
+
+export class SessionRegistry {
+  readonly #sessions = new Map<string, Session>();
+  readonly #reconciler: Reconciler;
+  readonly #log: Logger;
+  #sweep: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(reconciler: Reconciler, log: Logger) {
+    this.#reconciler = reconciler;
+    this.#log = log;
+    reconciler.onRemoved((name) => {
+      for (const s of this.#sessions.values()) if (s.server === name) void this.end(s.id, 'server removed from the manifest');
+    });
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  countFor(server: string): number {
+    let n = 0;
+    for (const s of this.#sessions.values()) if (s.server === server) n++;
+    return n;
+  }
+
+  get(id: string): Session | undefined {
+    return this.#sessions.get(id);
+  }
+
+  /** A new, unbound session (the legacy transport binds it at initialize). */
+  create(server: string, transport: Transport): Session {
+    const session = new Session(mintSessionId(), server, transport);
+    this.#sessions.set(session.id, session);
+    this.#log.debug({ server, transport }, 'session opened');
+    this.#schedule();
+    return session;
+  }
+
+  /** Binds `session` to its server's child with the client's initialize; on failure nothing is kept bound. */
+  async bind(session: Session, server: ManagedServer, initialize: JsonRpcRequest): Promise<Binding | BindFailure> {
+    if (this.countFor(server.name) > server.spec.maxSessions) {
+      return { status: 503, code: ErrorCode.ServerUnavailable, message: `server "${server.name}" has reached maxSessions (${server.spec.maxSessions})` };
+    }
+    let binding: Binding;
+    if (server instanceof PerSessionServer) {
+      const child = await server.open(initialize, session);
+      if ('status' in child) return { status: child.status, code: ErrorCode.ServerUnavailable, message: child.message };
+      child.onEnded((reason) => void this.end(session.id, `its child ended: ${reason}`));
+      binding = child;
+    } else {
+      const router = server.router;
+      const answer = await router.request(initialize, { caller: session });
+      if ('error' in answer.response) return { status: 503, code: answer.response.error.code, message: answer.response.error.message };
+      const disconnect = router.connect(session);
+      binding = { router, initializeResult: answer.response.result, release: async () => disconnect() };
+    }
+    session.bind(binding, initialize.params);
+    return binding;
+  }
+
+  /** Ends a session; false when there is no such session. */
+  async end(id: string, reason: string): Promise<boolean> {
+    const session = this.#sessions.get(id);
+    if (session === undefined) return false;
+    this.#sessions.delete(id);
+    this.#log.debug({ server: session.server, reason }, 'session ended');
+    await session.close(reason);
+    return true;
+  }
+
+  /** Idle sessions (no request in flight, no open stream, quiet for sessionIdleTimeout) are ended. */
+  #schedule(): void {
+    if (this.#closed || this.#sweep !== undefined || this.#sessions.size === 0) return;
+    let shortest = SWEEP_MAX_MS * 4;
+    for (const s of this.#sessions.values()) shortest = Math.min(shortest, this.#idleTimeout(s));
+    const every = Math.min(SWEEP_MAX_MS, Math.max(SWEEP_MIN_MS, Math.floor(shortest / 4)));
+    this.#sweep = setTimeout(() => {
+      this.#sweep = undefined;
+      const now = Date.now();
+      for (const s of this.#sessions.values()) {
+        if (!s.busy && now - s.lastActive >= this.#idleTimeout(s)) void this.end(s.id, 'idle timeout');
+      }
+      this.#schedule();
+    }, every);
+  }
+
+  #idleTimeout(s: Session): number {
+    return this.#reconciler.servers.get(s.server)?.spec.sessionIdleTimeoutMs ?? 0;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#sweep);
+    await Promise.all([...this.#sessions.keys()].map((id) => this.end(id, 'gateway shutting down')));
+  }
+}

@@ -1,0 +1,219 @@
+// One MCP session: a client's conversation with one server, whichever transport carries it. The session
+// is the router's caller: it sends the client's messages through the router and puts what comes back on
+// the right stream (the POST it relates to, else the GET stream). It knows nothing of HTTP beyond sinks.
+import {
+  DEFAULT_HTTP_PROTOCOL_VERSION,
+  ErrorCode,
+  errorResponse,
+  type JsonRpcId,
+  type JsonRpcMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+} from '../protocol/jsonrpc.ts';
+import type { Caller, RouteResult, Router } from '../router/router.ts';
+import { EventLog } from './event-log.ts';
+import type { Sink } from './sink.ts';
+
+export type Transport = 'streamable' | 'legacy';
+
+/** What a session talks through, from the moment its initialize succeeded. */
+export interface Binding {
+  readonly router: Router;
+  readonly initializeResult: Record<string, unknown>;
+  /** Lets go of the child: disconnects from a shared one, stops a per-session one. */
+  release(): Promise<void>;
+}
+
+interface Ask {
+  readonly resolve: (answer: JsonRpcResponse) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+const GET_STREAM = 'get';
+const keyOf = (id: JsonRpcId): string => (typeof id === 'number' ? `n${id}` : `s${id}`);
+
+export class Session implements Caller {
+  readonly id: string;
+  readonly server: string;
+  readonly transport: Transport;
+  readonly events: EventLog;
+  protocolVersion = DEFAULT_HTTP_PROTOCOL_VERSION;
+  capabilities: ReadonlySet<string> = new Set();
+  lastActive = Date.now();
+
+  #binding: Binding | undefined;
+  #standalone: Sink | undefined;
+  /** Sinks of the client's requests in flight, by the client's own id. */
+  readonly #requests = new Map<string, Sink>();
+  /** Requests the child sent to this client, waiting for its answer, by the id the client saw. */
+  readonly #asks = new Map<string, Ask>();
+  #nextAsk = 1;
+  #closed = false;
+  readonly #closers = new Set<() => void>();
+
+  constructor(id: string, server: string, transport: Transport, eventBuffer = 256) {
+    this.id = id;
+    this.server = server;
+    this.transport = transport;
+    this.events = new EventLog(eventBuffer);
+  }
+
+  get bound(): boolean {
+    return this.#binding !== undefined;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Busy sessions never expire: a request in flight, or a stream open to the client. */
+  get busy(): boolean {
+    return this.#requests.size > 0 || this.#standalone?.open === true;
+  }
+
+  get hasStream(): boolean {
+    return this.#standalone?.open === true;
+  }
+
+  /** The GET stream, or the legacy transport's stream. */
+  get stream(): Sink | undefined {
+    return this.#standalone;
+  }
+
+  bind(binding: Binding, initializeParams: Record<string, unknown> | undefined): void {
+    this.#binding = binding;
+    const caps = initializeParams?.capabilities;
+    this.capabilities = new Set(typeof caps === 'object' && caps !== null ? Object.keys(caps) : []);
+    const version = binding.initializeResult.protocolVersion;
+    if (typeof version === 'string') this.protocolVersion = version;
+  }
+
+  touch(): void {
+    this.lastActive = Date.now();
+  }
+
+  /** The GET stream (or the legacy stream). A stream it replaces is closed. */
+  attachStream(sink: Sink): void {
+    this.#standalone = sink;
+  }
+
+  /** Continues a request's stream on a new connection (Last-Event-ID pointed at it); false if it is over. */
+  resumeRequest(stream: string, sink: Sink): boolean {
+    const key = stream.slice('req:'.length);
+    if (!this.#requests.has(key)) return false;
+    this.#requests.set(key, sink);
+    return true;
+  }
+
+  /** Sends a client request through the router; the answer goes to the request's sink (current one). */
+  async request(message: JsonRpcRequest, sink: Sink, signal?: AbortSignal): Promise<RouteResult> {
+    const binding = this.#binding;
+    const key = keyOf(message.id);
+    this.touch();
+    if (binding === undefined) {
+      const response = errorResponse(message.id, ErrorCode.InvalidRequest, 'the session is not initialized: send initialize first');
+      sink.finish(JSON.stringify(response));
+      return { response };
+    }
+    this.#requests.set(key, sink);
+    let result: RouteResult;
+    try {
+      result = await binding.router.request(message, { caller: this, signal });
+    } finally {
+      this.touch();
+    }
+    const current = this.#requests.get(key) ?? sink;
+    this.#requests.delete(key);
+    this.#out(current, `req:${key}`, JSON.stringify(result.response), true);
+    return result;
+  }
+
+  /** A client notification; false when there is no child to take it. */
+  notify(message: JsonRpcNotification): boolean {
+    this.touch();
+    return this.#binding?.router.notify(message, this) ?? false;
+  }
+
+  /** The client's answer to a request the child sent it; false when nobody is waiting for it. */
+  answer(message: JsonRpcResponse): boolean {
+    this.touch();
+    const id = message.id;
+    const ask = id === null ? undefined : this.#asks.get(keyOf(id));
+    if (ask === undefined || id === null) return false;
+    this.#asks.delete(keyOf(id));
+    clearTimeout(ask.timer);
+    ask.resolve(message);
+    return true;
+  }
+
+  // --- Caller: what the router hands this session ---
+
+  onNotification(message: JsonRpcNotification, relatedId?: JsonRpcId): void {
+    this.#deliver(message, relatedId);
+  }
+
+  onRequest(message: JsonRpcRequest, relatedId: JsonRpcId | undefined): Promise<JsonRpcResponse> {
+    const id = `gw-${this.#nextAsk++}`;
+    const timeoutMs = this.#binding?.router.requestTimeoutMs ?? 60_000;
+    return new Promise<JsonRpcResponse>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#asks.delete(keyOf(id));
+        resolve(errorResponse(id, ErrorCode.RequestTimeout, `the client did not answer "${message.method}" within ${timeoutMs}ms`));
+      }, timeoutMs);
+      this.#asks.set(keyOf(id), { resolve, timer });
+      this.#deliver({ ...message, id }, relatedId);
+    });
+  }
+
+  /**
+   * Puts a message on the best stream: the POST of the request it relates to, else the GET stream, else
+   * any POST still open; failing all, it waits in the event log for the client's next GET.
+   */
+  #deliver(message: JsonRpcMessage, relatedId: JsonRpcId | undefined): void {
+    const data = JSON.stringify(message);
+    if (relatedId !== undefined) {
+      const key = keyOf(relatedId);
+      const sink = this.#requests.get(key);
+      if (sink?.open) return this.#out(sink, `req:${key}`, data, false);
+    }
+    if (this.#standalone?.open) return this.#out(this.#standalone, GET_STREAM, data, false);
+    for (const [key, sink] of [...this.#requests].reverse()) {
+      if (sink.open) return this.#out(sink, `req:${key}`, data, false);
+    }
+    this.events.append(GET_STREAM, data);
+  }
+
+  #out(sink: Sink, stream: string, data: string, last: boolean): void {
+    // Only SSE events get ids and a place in the log; a plain JSON answer needs neither.
+    const willStream = sink.streaming || !last;
+    const eventId = willStream && this.transport === 'streamable' ? String(this.events.append(stream, data).seq) : undefined;
+    if (last) sink.finish(data, eventId);
+    else sink.send(data, eventId);
+  }
+
+  onClose(fn: () => void): void {
+    if (this.#closed) fn();
+    else this.#closers.add(fn);
+  }
+
+  /** Ends the session: requests in flight are cancelled, waiting asks answered, the child let go. */
+  async close(reason: string): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const [key, ask] of this.#asks) {
+      clearTimeout(ask.timer);
+      ask.resolve(errorResponse(key, ErrorCode.ConnectionClosed, `the client session ended (${reason})`));
+    }
+    this.#asks.clear();
+    const binding = this.#binding;
+    binding?.router.cancelAll(this, `session ended: ${reason}`);
+    for (const fn of this.#closers) fn();
+    this.#closers.clear();
+    await binding?.release();
+    // Answers already settled (a crashed child's errors) go out before the connections close.
+    await new Promise((r) => setImmediate(r));
+    this.#standalone?.close();
+    for (const sink of this.#requests.values()) sink.close();
+  }
+}

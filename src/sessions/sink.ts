@@ -1,0 +1,95 @@
+// Where a session's messages leave the gateway: a POST's answer (JSON, or SSE once something related
+// comes before the result), the session's GET stream, or the legacy transport's one stream.
+import type { ServerResponse } from 'node:http';
+import { SseStream, type SseOptions } from '../http/sse.ts';
+
+export interface Sink {
+  readonly open: boolean;
+  /** True when messages go out as SSE events (and so carry event ids for resumption). */
+  readonly streaming: boolean;
+  /** A message before the end (progress, a server request, a notification). */
+  send(data: string, eventId?: string): void;
+  /** The last message of a request: its response. A POST answer ends here. */
+  finish(data: string, eventId?: string): void;
+  /** Ends the connection without an answer (the session is over). */
+  close(): void;
+}
+
+/** An SSE stream as a sink: the GET stream, the legacy stream, or a resumed request stream. */
+export class StreamSink implements Sink {
+  readonly streaming = true;
+  readonly stream: SseStream;
+  readonly #event: string | undefined;
+  readonly #endOnFinish: boolean;
+
+  constructor(stream: SseStream, options: { event?: string; endOnFinish?: boolean } = {}) {
+    this.stream = stream;
+    this.#event = options.event;
+    this.#endOnFinish = options.endOnFinish ?? false;
+  }
+
+  get open(): boolean {
+    return !this.stream.closed;
+  }
+
+  send(data: string, eventId?: string): void {
+    this.stream.send(data, this.#event, eventId);
+  }
+
+  finish(data: string, eventId?: string): void {
+    this.send(data, eventId);
+    if (this.#endOnFinish) this.stream.close();
+  }
+
+  close(): void {
+    this.stream.close();
+  }
+}
+
+/** The answer to one POST: plain JSON unless something must be sent before the response. */
+export class PostAnswer implements Sink {
+  readonly #res: ServerResponse;
+  readonly #sse: SseOptions;
+  readonly #headers: Record<string, string>;
+  #stream: SseStream | undefined;
+  #done = false;
+
+  constructor(res: ServerResponse, sse: SseOptions, headers: Record<string, string>) {
+    this.#res = res;
+    this.#sse = sse;
+    this.#headers = headers;
+  }
+
+  get open(): boolean {
+    return !this.#done && !this.#res.destroyed && (this.#stream === undefined || !this.#stream.closed);
+  }
+
+  get streaming(): boolean {
+    return this.#stream !== undefined;
+  }
+
+  send(data: string, eventId?: string): void {
+    if (!this.open) return;
+    this.#stream ??= new SseStream(this.#res, this.#sse, this.#headers);
+    this.#stream.send(data, undefined, eventId);
+  }
+
+  finish(data: string, eventId?: string): void {
+    if (!this.open) return;
+    this.#done = true;
+    if (this.#stream !== undefined) {
+      this.#stream.send(data, undefined, eventId);
+      this.#stream.close();
+      return;
+    }
+    this.#res.writeHead(200, { ...this.#headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) });
+    this.#res.end(data);
+  }
+
+  close(): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#stream !== undefined) this.#stream.close();
+    else this.#res.destroy();
+  }
+}

@@ -1,0 +1,217 @@
+// A server with `sharing: per-session`: no child of its own, but one per MCP session, spawned when the
+// session initializes (with the client's own initialize) and stopped when it ends. Its public face is the
+// supervisor's, so the reconciler and the API treat both kinds alike.
+import type { ServerSpec } from '../config/types.ts';
+import type { Logger } from '../log.ts';
+import type { JsonRpcRequest } from '../protocol/jsonrpc.ts';
+import { Router, type Caller, type Tap } from '../router/router.ts';
+import { StderrBuffer } from './stderr-buffer.ts';
+import { Supervisor, type ServerState, type ServerStatus, type StateReason, type SupervisorDeps } from './supervisor.ts';
+
+export interface ChildStatus {
+  readonly pid: number | null;
+  readonly state: ServerState;
+  readonly since: string;
+}
+
+/** A child bound to one session. `ended` fires once when it exits or is stopped from here. */
+export interface SessionChild {
+  readonly router: Router;
+  readonly initializeResult: Record<string, unknown>;
+  release(): Promise<void>;
+  onEnded(fn: (reason: string) => void): void;
+}
+
+export type OpenFailure = { readonly status: 503 | 502; readonly message: string };
+
+interface Entry {
+  readonly supervisor: Supervisor;
+  readonly untap: (() => void)[];
+  readonly ended: Set<(reason: string) => void>;
+}
+
+type Listener<T> = (value: T) => void;
+
+export class PerSessionServer {
+  readonly name: string;
+  readonly stderr: StderrBuffer;
+  /** No shared child, hence no shared router: each session has its own. */
+  readonly router = undefined;
+  #spec: ServerSpec;
+  readonly #deps: SupervisorDeps;
+  #state: ServerState = 'stopped';
+  #reason: StateReason | null = 'Stopped';
+  #since = new Date();
+  #closed = false;
+  readonly #children = new Map<Caller, Entry>();
+  readonly #taps = new Set<Tap>();
+  readonly #statusListeners = new Set<Listener<ServerStatus>>();
+  readonly #stderrListeners = new Set<Listener<string>>();
+
+  constructor(spec: ServerSpec, deps: SupervisorDeps) {
+    this.name = spec.name;
+    this.#spec = spec;
+    this.#deps = deps;
+    this.stderr = new StderrBuffer(spec.stderrLines);
+  }
+
+  get spec(): ServerSpec {
+    return this.#spec;
+  }
+
+  get state(): ServerState {
+    return this.#state;
+  }
+
+  get sessions(): number {
+    return this.#children.size;
+  }
+
+  /** `running` means: accepting sessions. Each child's own state is in `children`. */
+  status(): ServerStatus & { children: ChildStatus[] } {
+    return {
+      name: this.name,
+      state: this.#state,
+      pid: null,
+      restarts: 0,
+      since: this.#since.toISOString(),
+      reason: this.#reason,
+      lastExit: null,
+      lastError: null,
+      children: [...this.#children.values()].map(({ supervisor }) => {
+        const s = supervisor.status();
+        return { pid: s.pid, state: s.state, since: s.since };
+      }),
+    };
+  }
+
+  onStatus(listener: Listener<ServerStatus>): () => void {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  }
+
+  onStderr(listener: Listener<string>): () => void {
+    this.#stderrListeners.add(listener);
+    return () => this.#stderrListeners.delete(listener);
+  }
+
+  /** Observes the messages of every child, present and future. */
+  tap(listener: Tap): () => void {
+    this.#taps.add(listener);
+    const untaps = [...this.#children.values()].map((e) => {
+      const u = e.supervisor.router.tap(listener);
+      e.untap.push(u);
+      return u;
+    });
+    return () => {
+      this.#taps.delete(listener);
+      for (const u of untaps) u();
+    };
+  }
+
+  async start(): Promise<ServerStatus> {
+    if (!this.#closed) this.#setState('running', null);
+    return this.status();
+  }
+
+  async stop(): Promise<ServerStatus> {
+    this.#setState('stopped', 'Stopped');
+    await this.#endAll('the server was stopped');
+    return this.status();
+  }
+
+  /** Ends every session's child; new sessions get fresh children. */
+  async restart(): Promise<ServerStatus> {
+    await this.#endAll('the server was restarted');
+    return this.start();
+  }
+
+  update(spec: ServerSpec): void {
+    this.#spec = spec;
+    this.stderr.resize(spec.stderrLines);
+    for (const { supervisor } of this.#children.values()) supervisor.update({ ...spec, restart: { ...spec.restart, policy: 'never' } });
+  }
+
+  async close(): Promise<ServerStatus> {
+    this.#closed = true;
+    return this.stop();
+  }
+
+  /** Spawns a child for `caller`'s session, initialized with the client's own initialize request. */
+  async open(initialize: JsonRpcRequest, caller: Caller): Promise<SessionChild | OpenFailure> {
+    if (this.#state !== 'running') return { status: 503, message: `server "${this.name}" is ${this.#state}` };
+    if (this.#children.size >= this.#spec.maxSessions) {
+      return { status: 503, message: `server "${this.name}" has reached maxSessions (${this.#spec.maxSessions})` };
+    }
+    const spec = this.#spec;
+    const router = new Router({ server: this.name, log: this.#deps.log, requestTimeoutMs: spec.requestTimeoutMs, exclusive: true });
+    const disconnect = router.connect(caller);
+    // A session's child is never restarted: when it ends, the session ends, and the client starts anew.
+    const supervisor = new Supervisor({ ...spec, restart: { ...spec.restart, policy: 'never' } }, router, {
+      ...this.#deps,
+      initializeParams: initialize.params ?? {},
+    });
+    const entry: Entry = { supervisor, untap: [...this.#taps].map((t) => router.tap(t)), ended: new Set() };
+    this.#children.set(caller, entry);
+    supervisor.onStderr((line) => {
+      this.stderr.push(line);
+      for (const l of this.#stderrListeners) l(line);
+    });
+    supervisor.onStatus((s) => {
+      if (s.state === 'exited' || s.state === 'failed' || s.state === 'stopped') this.#ended(caller, s.lastError ?? `child ${s.state}`);
+    });
+
+    const status = await supervisor.start();
+    if (status.state !== 'running' || router.initializeResult === undefined) {
+      await this.#release(caller);
+      disconnect();
+      return { status: 502, message: `server "${this.name}" did not start for this session: ${status.lastError ?? status.state}` };
+    }
+    return {
+      router,
+      initializeResult: router.initializeResult,
+      release: async () => {
+        disconnect();
+        await this.#release(caller);
+      },
+      onEnded: (fn) => entry.ended.add(fn),
+    };
+  }
+
+  #ended(caller: Caller, reason: string): void {
+    const entry = this.#children.get(caller);
+    if (entry === undefined) return;
+    this.#children.delete(caller);
+    for (const u of entry.untap) u();
+    for (const fn of entry.ended) fn(reason);
+  }
+
+  async #release(caller: Caller): Promise<void> {
+    const entry = this.#children.get(caller);
+    if (entry === undefined) return;
+    this.#children.delete(caller);
+    for (const u of entry.untap) u();
+    await entry.supervisor.close();
+  }
+
+  async #endAll(reason: string): Promise<void> {
+    const callers = [...this.#children.keys()];
+    await Promise.all(
+      callers.map(async (c) => {
+        const entry = this.#children.get(c);
+        this.#ended(c, reason);
+        await entry?.supervisor.close();
+      }),
+    );
+  }
+
+  #setState(state: ServerState, reason: StateReason | null): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#reason = reason;
+    this.#since = new Date();
+    const status = this.status();
+    this.#deps.log.info({ server: this.name, state, reason }, 'server state');
+    for (const l of this.#statusListeners) l(status);
+  }
+}
