@@ -2,7 +2,9 @@
 // A small, dependency-free MCP server on stdio (newline-delimited JSON-RPC), bundled so that
 // `npm start` works offline and the tests have a real child to talk to.
 // Tools: echo, add, greet, slow (reports progress, honours cancellation), fail (a tool error),
-// crash (exits the process), log (writes a line to stderr), ping_client (pings the client and waits).
+// crash (exits the process), log (writes a line to stderr), ping_client / sample / list_roots (ask the
+// client and report its answer), changed (tools/list_changed), touch (resources/updated for a URI),
+// and one resource per name under demo://notes/<name>, subscribable.
 // Test switches (environment): DEMO_NOISE=1 writes a non-JSON line to stdout at start; DEMO_TRACE=1 logs
 // every method received to stderr; DEMO_STUBBORN=1 ignores SIGTERM and the end of stdin.
 import { createInterface } from 'node:readline';
@@ -57,6 +59,26 @@ const tools = [
     inputSchema: { type: 'object', properties: {} },
   },
   {
+    name: 'sample',
+    description: 'Asks the client to sample (sampling/createMessage) and returns its text.',
+    inputSchema: { type: 'object', properties: { prompt: { type: 'string' } } },
+  },
+  {
+    name: 'list_roots',
+    description: 'Asks the client for its roots (roots/list) and returns their URIs.',
+    inputSchema: { type: 'object', properties: {} },
+  },
+  {
+    name: 'changed',
+    description: 'Sends notifications/tools/list_changed.',
+    inputSchema: { type: 'object', properties: {} },
+  },
+  {
+    name: 'touch',
+    description: 'Sends notifications/resources/updated for the given URI.',
+    inputSchema: { type: 'object', properties: { uri: { type: 'string' } }, required: ['uri'] },
+  },
+  {
     name: 'log',
     description: 'Writes its text to stderr.',
     inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
@@ -86,12 +108,26 @@ async function callTool(id, params) {
       process.stderr.write(String(args.text) + '\n');
       return text('logged');
     case 'ping_client': {
-      const id = `ask-${nextAsk++}`;
-      const answer = new Promise((resolve) => asked.set(id, resolve));
-      send({ jsonrpc: '2.0', id, method: 'ping' });
-      const reply = await answer;
+      const reply = await ask('ping', {});
       return text(reply.error ? `ping failed: ${reply.error.message}` : 'pong');
     }
+    case 'sample': {
+      const reply = await ask('sampling/createMessage', {
+        messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt ?? 'hello') } }],
+        maxTokens: 50,
+      });
+      return reply.error ? text(`sampling failed: ${reply.error.message}`, true) : text(reply.result.content.text);
+    }
+    case 'list_roots': {
+      const reply = await ask('roots/list', {});
+      return reply.error ? text(`roots failed: ${reply.error.message}`, true) : text(reply.result.roots.map((r) => r.uri).join(','));
+    }
+    case 'changed':
+      send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+      return text('sent');
+    case 'touch':
+      send({ jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri: String(args.uri) } });
+      return text('sent');
     case 'crash':
       process.exit(Number(args.code ?? 1));
       break;
@@ -119,6 +155,14 @@ async function callTool(id, params) {
   }
 }
 
+/** Sends a request to the client and waits for its answer. */
+function ask(method, params) {
+  const id = `ask-${nextAsk++}`;
+  const answer = new Promise((resolve) => asked.set(id, resolve));
+  send({ jsonrpc: '2.0', id, method, params });
+  return answer;
+}
+
 async function handle(msg) {
   if (process.env.DEMO_TRACE) process.stderr.write(`trace: ${msg.method ?? 'response'}\n`);
   if (msg.method === undefined) {
@@ -137,7 +181,7 @@ async function handle(msg) {
         const asked = msg.params?.protocolVersion;
         result = {
           protocolVersion: PROTOCOL_VERSIONS.includes(asked) ? asked : PROTOCOL_VERSIONS[0],
-          capabilities: { tools: {} },
+          capabilities: { tools: { listChanged: true }, resources: { subscribe: true } },
           serverInfo: { name: 'demo', version: '1.0.0' },
         };
         break;
@@ -147,6 +191,19 @@ async function handle(msg) {
         break;
       case 'tools/list':
         result = { tools };
+        break;
+      case 'resources/list':
+        result = { resources: [{ uri: 'demo://notes/hello', name: 'hello', mimeType: 'text/plain' }] };
+        break;
+      case 'resources/read': {
+        const uri = String(msg.params?.uri ?? '');
+        result = { contents: [{ uri, mimeType: 'text/plain', text: `note ${uri.split('/').pop()}` }] };
+        break;
+      }
+      case 'resources/subscribe':
+      case 'resources/unsubscribe':
+      case 'logging/setLevel':
+        result = {};
         break;
       case 'tools/call':
         result = await callTool(msg.id, msg.params ?? {});

@@ -247,6 +247,9 @@ export class Router {
     if (message.method === Method.Cancelled) {
       const gid = this.#findPending(caller, message.params?.requestId);
       if (gid === undefined) return true; // already answered, or never ours: nothing for the child to cancel
+      // The child will not answer a cancelled request (the spec says so): settle it here.
+      const p = this.#pending.get(gid)!;
+      this.#settle(gid, p, errorResponse(p.originalId, ErrorCode.RequestCancelled, 'cancelled by the client'), 'cancelled');
       message = { ...message, params: { ...message.params, requestId: gid } };
     }
     this.#write(message);
