@@ -44,6 +44,8 @@ export class Session implements Caller {
 
   #binding: Binding | undefined;
   #standalone: Sink | undefined;
+  /** Once a client has opened a GET stream, unrelated messages wait for it (Last-Event-ID) when it is down. */
+  #hadStream = false;
   /** Sinks of the client's requests in flight, by the client's own id. */
   readonly #requests = new Map<string, Sink>();
   /** Requests the child sent to this client, waiting for its answer, by the id the client saw. */
@@ -96,6 +98,7 @@ export class Session implements Caller {
   /** The GET stream (or the legacy stream). A stream it replaces is closed. */
   attachStream(sink: Sink): void {
     this.#standalone = sink;
+    this.#hadStream = true;
   }
 
   /** Continues a request's stream on a new connection (Last-Event-ID pointed at it); false if it is over. */
@@ -168,7 +171,8 @@ export class Session implements Caller {
 
   /**
    * Puts a message on the best stream: the POST of the request it relates to, else the GET stream, else
-   * any POST still open; failing all, it waits in the event log for the client's next GET.
+   * (for clients that never open one) any POST still open; failing all, it waits in the event log for
+   * the client's next GET with Last-Event-ID.
    */
   #deliver(message: JsonRpcMessage, relatedId: JsonRpcId | undefined): void {
     const data = JSON.stringify(message);
@@ -178,8 +182,10 @@ export class Session implements Caller {
       if (sink?.open) return this.#out(sink, `req:${key}`, data, false);
     }
     if (this.#standalone?.open) return this.#out(this.#standalone, GET_STREAM, data, false);
-    for (const [key, sink] of [...this.#requests].reverse()) {
-      if (sink.open) return this.#out(sink, `req:${key}`, data, false);
+    if (!this.#hadStream) {
+      for (const [key, sink] of [...this.#requests].reverse()) {
+        if (sink.open) return this.#out(sink, `req:${key}`, data, false);
+      }
     }
     this.events.append(GET_STREAM, data);
   }
