@@ -142,7 +142,17 @@ function startGateway(manifest, logFile) {
   });
   const log = createWriteStream(logFile);
   const tail = []; // the last lines, shown when the gateway does not come up
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  let stopping = false;
+  let unexpectedExit; // set when the gateway exits before we stop it (then every later check fails)
+  const exited = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) {
+        unexpectedExit = signal ?? `code ${code}`;
+        console.error(`conformance: the gateway exited by itself (${unexpectedExit}); see ${logFile}`);
+      }
+      resolve({ code, signal });
+    }),
+  );
   const ready = new Promise((resolve, reject) => {
     let buffered = '';
     const timer = setTimeout(
@@ -188,6 +198,7 @@ function startGateway(manifest, logFile) {
   });
   ready.catch(() => {}); // also when nobody waits any more (interrupted)
   const stop = async () => {
+    stopping = true;
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
@@ -198,7 +209,7 @@ function startGateway(manifest, logFile) {
     }
     await new Promise((resolve) => log.end(resolve));
   };
-  return { ready, stop, tail };
+  return { ready, stop, tail, unexpectedExit: () => unexpectedExit };
 }
 
 // The URL clients use: the gateway's own, with a wildcard address replaced by loopback (the DNS-rebinding
@@ -321,6 +332,7 @@ async function main() {
       const by = await unlessInterrupted(runMode(tools, base, mode, workDir, opts));
       for (const key of Object.keys(totals)) totals[key] += by[key] ?? 0;
     }
+    if (gateway.unexpectedExit()) throw new Error(`the gateway exited during the run (${gateway.unexpectedExit()})`);
   } catch (err) {
     broken = true;
     console.error(`conformance: ${err.message}`);

@@ -9,6 +9,7 @@ import {
   ErrorCode,
   Method,
   ResourceMethod,
+  SUPPORTED_PROTOCOL_VERSIONS,
   checkMessage,
   errorResponse,
   type JsonRpcId,
@@ -190,18 +191,30 @@ export class Router {
     if (!options.internal) {
       if (message.method === Method.Initialize && this.#initializeResult !== undefined) {
         // A shared child is initialized once, by the gateway; every client gets that same answer.
-        return { response: { jsonrpc: '2.0', id: message.id, result: this.#initializeResult } };
+        return { response: { jsonrpc: '2.0', id: message.id, result: this.#initializeAnswer(message) } };
       }
       const blocked = await this.#whenReady(options.timeoutMs ?? this.requestTimeoutMs);
       if (blocked !== undefined) return { response: errorResponse(message.id, blocked.code, blocked.message), failure: blocked.kind };
       if (message.method === Method.Initialize && this.#initializeResult !== undefined) {
-        return { response: { jsonrpc: '2.0', id: message.id, result: this.#initializeResult } };
+        return { response: { jsonrpc: '2.0', id: message.id, result: this.#initializeAnswer(message) } };
       }
       if (options.caller !== undefined && (message.method === ResourceMethod.Subscribe || message.method === ResourceMethod.Unsubscribe)) {
         return this.#subscription(message, options.caller, options);
       }
     }
     return this.#send(message, options);
+  }
+
+  /**
+   * The kept InitializeResult, speaking the client's revision when the gateway knows it too: the
+   * revisions differ in additions a client of an older one ignores, and a client that is refused its
+   * revision often gives up.
+   */
+  #initializeAnswer(message: JsonRpcRequest): Record<string, unknown> {
+    const result = this.#initializeResult!;
+    const asked = message.params?.protocolVersion;
+    if (typeof asked !== 'string' || asked === result.protocolVersion || !SUPPORTED_PROTOCOL_VERSIONS.includes(asked)) return result;
+    return { ...result, protocolVersion: asked };
   }
 
   /**
