@@ -19,8 +19,11 @@ export interface ClassicDeps {
   readonly bodyLimit: number;
 }
 
-/** HTTP status for each way the gateway can answer in a child's place. */
-const FAILURE_STATUS: Record<FailureKind, number> = { unavailable: 503, timeout: 504, closed: 502, cancelled: 499 };
+/**
+ * HTTP status for each way the gateway can answer in a child's place. A request cancelled by a
+ * notifications/cancelled is answered (with a JSON-RPC error), so that is a 200.
+ */
+const FAILURE_STATUS: Record<FailureKind, number> = { unavailable: 503, timeout: 504, closed: 502, cancelled: 200 };
 
 type Ctx = ParameterizedContext;
 
