@@ -130,6 +130,7 @@ servers:
     command: ${node}
     args: [${server}]
     sharing: per-session
+    sessionIdleTimeout: 10s   # the suite never DELETEs its sessions: let their children go
 `;
 }
 

@@ -23,3 +23,14 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
   res.writeHead(status, { ...BASE_HEADERS, ...headers });
   res.end();
 }
+
+/** For RequestOptions.onGone: gives the request up when the client closes the connection before the answer. */
+export function whenClientGoes(res: ServerResponse): (giveUp: () => void) => () => void {
+  return (giveUp) => {
+    const onClose = (): void => {
+      if (!res.writableFinished) giveUp();
+    };
+    res.once('close', onClose);
+    return () => res.off('close', onClose);
+  };
+}

@@ -8,6 +8,7 @@ import type { FailureKind } from '../router/router.ts';
 import type { ManagedServer } from '../supervisor/managed-server.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
+import { whenClientGoes } from './answer.ts';
 import { readJson } from './body.ts';
 import { HttpError, apiError } from './errors.ts';
 import { SseStream, type SseOptions } from './sse.ts';
@@ -97,11 +98,7 @@ export function classicRoutes(deps: ClassicDeps): Router {
       ctx.res.writeHead(202).end();
       return;
     }
-    const gone = new AbortController();
-    ctx.res.once('close', () => {
-      if (!ctx.res.writableFinished) gone.abort();
-    });
-    const result = await router.request(message, { caller, signal: gone.signal });
+    const result = await router.request(message, { caller, onGone: whenClientGoes(ctx.res) });
     ctx.status = result.failure === undefined ? 200 : FAILURE_STATUS[result.failure];
     ctx.body = result.response;
   });

@@ -18,7 +18,7 @@ import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
 import type { Session } from '../sessions/session.ts';
 import { PostAnswer, StreamSink } from '../sessions/sink.ts';
-import { BASE_HEADERS, sendEmpty, sendError, sendJson } from './answer.ts';
+import { BASE_HEADERS, sendEmpty, sendError, sendJson, whenClientGoes } from './answer.ts';
 import { readJson } from './body.ts';
 import { HttpError } from './errors.ts';
 import type { McpRoute } from './mcp-routes.ts';
@@ -77,6 +77,14 @@ function accepts(req: IncomingMessage, ...types: string[]): boolean {
   return accept.includes('*/*') || types.every((t) => accept.includes(t));
 }
 
+/** Both types are acceptable; the one listed first is the one the client would rather have. */
+function prefersStream(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? '';
+  const sse = accept.indexOf('text/event-stream');
+  const json = accept.indexOf('application/json');
+  return sse !== -1 && (json === -1 || sse < json);
+}
+
 /** The session named by Mcp-Session-Id; answers 400 (none given) or 404 (unknown: the client re-initializes). */
 function findSession(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Session | undefined {
   const id = req.headers[Header.SessionId];
@@ -122,11 +130,8 @@ async function post(server: string, req: IncomingMessage, res: ServerResponse, d
     session.notify(message);
     return sendEmpty(res, 202);
   }
-  const gone = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) gone.abort(); // the client dropped the POST: the child hears a cancel
-  });
-  await session.request(message, new PostAnswer(res, deps.sse, BASE_HEADERS), gone.signal);
+  // A client that drops the POST gives the request up: the child hears a cancel.
+  await session.request(message, new PostAnswer(res, deps.sse, BASE_HEADERS, prefersStream(req)), whenClientGoes(res));
 }
 
 async function initialize(server: string, message: JsonRpcRequest, res: ServerResponse, deps: McpFaceDeps): Promise<void> {

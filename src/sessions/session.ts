@@ -11,7 +11,7 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from '../protocol/jsonrpc.ts';
-import type { Caller, RouteResult, Router } from '../router/router.ts';
+import type { Caller, RequestOptions, RouteResult, Router } from '../router/router.ts';
 import { EventLog } from './event-log.ts';
 import type { Sink } from './sink.ts';
 
@@ -110,7 +110,7 @@ export class Session implements Caller {
   }
 
   /** Sends a client request through the router; the answer goes to the request's sink (current one). */
-  async request(message: JsonRpcRequest, sink: Sink, signal?: AbortSignal): Promise<RouteResult> {
+  async request(message: JsonRpcRequest, sink: Sink, onGone?: RequestOptions['onGone']): Promise<RouteResult> {
     const binding = this.#binding;
     const key = keyOf(message.id);
     this.touch();
@@ -122,7 +122,7 @@ export class Session implements Caller {
     this.#requests.set(key, sink);
     let result: RouteResult;
     try {
-      result = await binding.router.request(message, { caller: this, signal });
+      result = await binding.router.request(message, { caller: this, onGone });
     } finally {
       this.touch();
     }

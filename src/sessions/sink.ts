@@ -51,13 +51,16 @@ export class PostAnswer implements Sink {
   readonly #res: ServerResponse;
   readonly #sse: SseOptions;
   readonly #headers: Record<string, string>;
+  readonly #preferStream: boolean;
   #stream: SseStream | undefined;
   #done = false;
 
-  constructor(res: ServerResponse, sse: SseOptions, headers: Record<string, string>) {
+  /** `preferStream`: the client ranked text/event-stream first in Accept, so even a lone answer is SSE. */
+  constructor(res: ServerResponse, sse: SseOptions, headers: Record<string, string>, preferStream = false) {
     this.#res = res;
     this.#sse = sse;
     this.#headers = headers;
+    this.#preferStream = preferStream;
   }
 
   get open(): boolean {
@@ -65,7 +68,7 @@ export class PostAnswer implements Sink {
   }
 
   get streaming(): boolean {
-    return this.#stream !== undefined;
+    return this.#stream !== undefined || this.#preferStream;
   }
 
   send(data: string, eventId?: string): void {
@@ -76,6 +79,7 @@ export class PostAnswer implements Sink {
 
   finish(data: string, eventId?: string): void {
     if (!this.open) return;
+    if (this.#preferStream) this.#stream ??= new SseStream(this.#res, this.#sse, this.#headers);
     this.#done = true;
     if (this.#stream !== undefined) {
       this.#stream.send(data, undefined, eventId);
