@@ -94,7 +94,8 @@ export class Reconciler {
     if (!loaded.ok) {
       const errors = loaded.errors.map(formatConfigError);
       this.#status = { ...this.#status, state: 'error', lastAttemptAt: at, errors };
-      log.error({ file: this.file, trigger, errors }, 'manifest rejected; the last good version keeps running');
+      const outcome = this.#desired === undefined ? 'nothing to run' : 'the last good version keeps running';
+      log.error({ file: this.file, trigger, errors }, `manifest rejected; ${outcome}`);
       return { ok: false };
     }
 
