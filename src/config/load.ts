@@ -6,6 +6,7 @@ import path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
 import { interpolate, type Env } from './interpolate.ts';
 import { portFromEnv, resolveManifest, type ManifestV1 } from './resolve.ts';
+import { checkRules } from './rules.ts';
 import { checkManifest, displayPath, type Segment, type SchemaProblem } from './schema.ts';
 import type { ConfigError, LoadResult } from './types.ts';
 
@@ -76,8 +77,13 @@ export function parseManifest(file: string, bytes: string, env: Env): LoadResult
   // Substituted text is always a string: YAML has already decided the types.
   const failed = new WeakSet<Node>();
   const substituted = new WeakSet<Node>();
+  const secretEnvNames = new Set<string>();
   forEachString(doc.contents, [], (node, at) => {
     if (!node.value.includes('$')) return;
+    // A key given as ${VAR}: that variable holds a secret the children must never inherit.
+    if (at[0] === 'auth' && at[1] === 'keys' && at[3] === 'key') {
+      for (const m of node.value.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)) secretEnvNames.add(m[1]!);
+    }
     const r = interpolate(node.value, env);
     const offset = node.range?.[0] ?? 0;
     if ('value' in r) {
@@ -103,18 +109,21 @@ export function parseManifest(file: string, bytes: string, env: Env): LoadResult
     return fail();
   }
 
-  for (const p of checkManifest(data)) {
+  const problems = checkManifest(data);
+  for (const p of problems) {
     const { offset, node } = position(doc, p);
     if (node !== undefined && failed.has(node)) continue; // already reported: its variable is missing
     const hint = p.keyword === 'type' && node !== undefined && substituted.has(node) ? '; a value written with ${...} is always a string' : '';
     report(offset, p.message + hint);
   }
+  // Relations between fields only make sense once every field has the right shape.
+  if (problems.length === 0) for (const p of checkRules(data as ManifestV1)) report(position(doc, p).offset, p.message);
 
   const port = portFromEnv(env);
   if ('error' in port) report(0, port.error);
 
   if (errors.length > 0) return fail();
-  return { ok: true, desired: resolveManifest(data as ManifestV1, file, hash, 'port' in port ? port.port : undefined) };
+  return { ok: true, desired: resolveManifest(data as ManifestV1, file, hash, 'port' in port ? port.port : undefined, [...secretEnvNames]) };
 }
 
 function yamlMessage(e: YAMLError, doc: Document, line: string): string {

@@ -2,7 +2,8 @@
 // (server, then `defaults`, then built-in, field by field), durations in ms, paths absolute.
 import path from 'node:path';
 import { parseDuration } from './duration.ts';
-import type { ClientCapability, Desired, ListenSpec, RestartPolicy, RestartSpec, ScheduleSpec, ServerSpec, Sharing } from './types.ts';
+import { createHash } from 'node:crypto';
+import type { AuthSpec, ClientCapability, Desired, KeySpec, ListenSpec, RateLimitSpec, RestartPolicy, RestartSpec, ScheduleSpec, ServerSpec, Sharing } from './types.ts';
 
 type DurationIn = string | number;
 
@@ -20,6 +21,9 @@ interface TuningIn {
   stderrLines?: number;
   sessionIdleTimeout?: DurationIn;
   maxSessions?: number;
+  maxInFlight?: number;
+  queueTimeout?: DurationIn;
+  inheritEnv?: boolean;
 }
 
 interface ServerIn extends TuningIn {
@@ -36,12 +40,46 @@ interface ServerIn extends TuningIn {
 /** The manifest as the schema guarantees it (after interpolation). */
 export interface ManifestV1 {
   version: 1;
-  listen?: { host?: string; port?: number; allowedOrigins?: string[]; allowedHosts?: string[] };
+  listen?: {
+    host?: string;
+    port?: number;
+    allowedHosts?: string[];
+    cors?: { origins?: string[] };
+    tls?: { cert: string; key: string };
+    bodyLimit?: number;
+  };
+  auth?: AuthIn;
   defaults?: TuningIn;
   servers: Record<string, ServerIn>;
 }
 
-export const DEFAULT_LISTEN: ListenSpec = Object.freeze({ host: '127.0.0.1', port: 3001, allowedOrigins: [], allowedHosts: [] });
+export interface RateLimitIn {
+  rps: number;
+  burst?: number;
+}
+
+export interface KeyIn {
+  name: string;
+  sha256?: string;
+  key?: string;
+  servers: '*' | string[];
+  admin?: boolean;
+  rateLimit?: RateLimitIn;
+}
+
+export interface AuthIn {
+  none?: boolean;
+  rateLimit?: RateLimitIn;
+  keys?: KeyIn[];
+}
+
+export const DEFAULT_LISTEN: ListenSpec = Object.freeze({
+  host: '127.0.0.1',
+  port: 3001,
+  corsOrigins: [],
+  allowedHosts: [],
+  bodyLimit: 4 * 1024 * 1024,
+});
 
 const BUILTIN = {
   policy: 'on-failure' as RestartPolicy,
@@ -56,6 +94,9 @@ const BUILTIN = {
   stderrLines: 200,
   sessionIdleTimeout: '30m',
   maxSessions: 100,
+  maxInFlight: 64,
+  queueTimeout: '5s',
+  rateLimit: { rps: 50 } as RateLimitIn,
 };
 
 /** PORT from the environment: unset or empty means no override. Never echoes the value. */
@@ -71,22 +112,45 @@ export function portFromEnv(env: Readonly<Record<string, string | undefined>>): 
 
 /**
  * `file` is the manifest's absolute path (relative `cwd` values are resolved against its folder);
- * `portOverride` comes from portFromEnv.
+ * `portOverride` comes from portFromEnv; `secretEnvNames` are the variables `auth.keys[].key` used.
  */
-export function resolveManifest(m: ManifestV1, file: string, hash: string, portOverride?: number): Desired {
+export function resolveManifest(m: ManifestV1, file: string, hash: string, portOverride?: number, secretEnvNames: readonly string[] = []): Desired {
+  const dir = path.dirname(file);
+  const tls = m.listen?.tls;
   const listen: ListenSpec = Object.freeze({
     host: m.listen?.host ?? DEFAULT_LISTEN.host,
     port: portOverride ?? m.listen?.port ?? DEFAULT_LISTEN.port,
-    allowedOrigins: Object.freeze([...(m.listen?.allowedOrigins ?? [])]),
+    corsOrigins: Object.freeze([...(m.listen?.cors?.origins ?? [])]),
     allowedHosts: Object.freeze([...(m.listen?.allowedHosts ?? [])]),
+    bodyLimit: m.listen?.bodyLimit ?? DEFAULT_LISTEN.bodyLimit,
+    ...(tls === undefined ? {} : { tls: Object.freeze({ certFile: path.resolve(dir, tls.cert), keyFile: path.resolve(dir, tls.key) }) }),
   });
-  const dir = path.dirname(file);
+  const auth = resolveAuth(m.auth ?? {}, secretEnvNames);
   const defaults = m.defaults ?? {};
   const servers = new Map<string, ServerSpec>();
   for (const [name, s] of Object.entries(m.servers)) servers.set(name, resolveServer(name, s, defaults, dir));
   // A frozen Map still has a working set(); ReadonlyMap in the type is what guards it. Freezing the
   // specs is what matters: they are shared with the supervisor and router.
-  return Object.freeze({ file, hash, listen, servers: Object.freeze(servers) });
+  return Object.freeze({ file, hash, listen, auth, servers: Object.freeze(servers) });
+}
+
+function rateLimit(r: RateLimitIn): RateLimitSpec {
+  return Object.freeze({ rps: r.rps, burst: r.burst ?? Math.max(1, Math.ceil(2 * r.rps)) });
+}
+
+/** Keys keep only their sha256: a key given as `key:` is hashed here and the text dropped. */
+function resolveAuth(a: AuthIn, secretEnvNames: readonly string[]): AuthSpec {
+  const fallback = a.rateLimit ?? BUILTIN.rateLimit;
+  const keys: KeySpec[] = (a.keys ?? []).map((k) =>
+    Object.freeze({
+      name: k.name,
+      sha256: (k.sha256 ?? createHash('sha256').update(k.key ?? '', 'utf8').digest('hex')).toLowerCase(),
+      servers: k.servers === '*' ? '*' : Object.freeze([...k.servers]),
+      admin: k.admin ?? false,
+      rateLimit: rateLimit(k.rateLimit ?? fallback),
+    }),
+  );
+  return Object.freeze({ none: a.none ?? false, keys: Object.freeze(keys), secretEnvNames: Object.freeze([...secretEnvNames]) });
 }
 
 function resolveServer(name: string, s: ServerIn, d: TuningIn, dir: string): ServerSpec {
@@ -99,6 +163,7 @@ function resolveServer(name: string, s: ServerIn, d: TuningIn, dir: string): Ser
     enabled: s.enabled ?? true,
     sharing: s.sharing ?? 'shared',
     clientCapabilities: Object.freeze([...(s.clientCapabilities ?? [])]),
+    inheritEnv: s.inheritEnv ?? d.inheritEnv ?? false,
     restart: resolveRestart(s.restart ?? {}, d.restart ?? {}),
     startTimeoutMs: ms(s.startTimeout ?? d.startTimeout ?? BUILTIN.startTimeout),
     stopTimeoutMs: ms(s.stopTimeout ?? d.stopTimeout ?? BUILTIN.stopTimeout),
@@ -106,6 +171,8 @@ function resolveServer(name: string, s: ServerIn, d: TuningIn, dir: string): Ser
     stderrLines: s.stderrLines ?? d.stderrLines ?? BUILTIN.stderrLines,
     sessionIdleTimeoutMs: ms(s.sessionIdleTimeout ?? d.sessionIdleTimeout ?? BUILTIN.sessionIdleTimeout),
     maxSessions: s.maxSessions ?? d.maxSessions ?? BUILTIN.maxSessions,
+    maxInFlight: s.maxInFlight ?? d.maxInFlight ?? BUILTIN.maxInFlight,
+    queueTimeoutMs: ms(s.queueTimeout ?? d.queueTimeout ?? BUILTIN.queueTimeout),
     ...(s.schedule === undefined ? {} : { schedule: schedule(s.schedule) }),
   };
   return Object.freeze(spec);

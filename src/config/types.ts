@@ -31,6 +31,8 @@ export interface ServerSpec {
   readonly enabled: boolean;
   readonly sharing: Sharing;
   readonly clientCapabilities: readonly ClientCapability[];
+  /** Pass the gateway's whole environment (minus its keys) instead of the safe base. */
+  readonly inheritEnv: boolean;
   /** Fields the supervisor and router apply in place, without a restart. */
   readonly restart: RestartSpec;
   readonly startTimeoutMs: number;
@@ -39,16 +41,42 @@ export interface ServerSpec {
   readonly stderrLines: number;
   readonly sessionIdleTimeoutMs: number;
   readonly maxSessions: number;
+  readonly maxInFlight: number;
+  readonly queueTimeoutMs: number;
   readonly schedule?: ScheduleSpec;
 }
 
 export interface ListenSpec {
   readonly host: string;
   readonly port: number;
-  /** Origins allowed on MCP endpoints besides loopback ones. */
-  readonly allowedOrigins: readonly string[];
+  /** Browser origins allowed (CORS, and the Origin check of MCP endpoints) besides loopback ones. */
+  readonly corsOrigins: readonly string[];
   /** Host header names accepted besides loopback names (only checked when bound to loopback). */
   readonly allowedHosts: readonly string[];
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  readonly bodyLimit: number;
+}
+
+export interface RateLimitSpec {
+  readonly rps: number;
+  readonly burst: number;
+}
+
+export interface KeySpec {
+  readonly name: string;
+  /** Hex sha256 of the key: all the gateway keeps of it. */
+  readonly sha256: string;
+  readonly servers: '*' | readonly string[];
+  readonly admin: boolean;
+  readonly rateLimit: RateLimitSpec;
+}
+
+export interface AuthSpec {
+  /** Explicitly no keys, even on a non-loopback address. */
+  readonly none: boolean;
+  readonly keys: readonly KeySpec[];
+  /** Environment variables that hold keys (`key: ${VAR}`): never passed on to a child. */
+  readonly secretEnvNames: readonly string[];
 }
 
 export interface Desired {
@@ -57,6 +85,7 @@ export interface Desired {
   /** sha256 of the manifest's bytes. */
   readonly hash: string;
   readonly listen: ListenSpec;
+  readonly auth: AuthSpec;
   readonly servers: ReadonlyMap<string, ServerSpec>;
 }
 

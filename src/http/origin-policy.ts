@@ -3,13 +3,9 @@
 // loopback, only loopback Host names (and listen.allowedHosts) are served; an Origin header, when sent,
 // must be a loopback origin or one in listen.allowedOrigins.
 import type { IncomingHttpHeaders } from 'node:http';
+import { isLoopbackHost } from '../config/loopback.ts';
 import type { ListenSpec } from '../config/types.ts';
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_NAMES.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host) || host.endsWith('.localhost');
-}
 
 export class OriginPolicy {
   readonly #checkHost: boolean;
@@ -21,7 +17,7 @@ export class OriginPolicy {
   constructor(listen: ListenSpec) {
     this.#checkHost = isLoopbackHost(listen.host);
     this.#hosts = new Set(listen.allowedHosts.map((h) => h.toLowerCase()));
-    this.#origins = new Set(listen.allowedOrigins.map((o) => o.toLowerCase()));
+    this.#origins = new Set(listen.corsOrigins.map((o) => o.toLowerCase()));
   }
 
   /** Why the request must be refused (403), or undefined when it may pass. */
@@ -47,7 +43,7 @@ export class OriginPolicy {
       const o = origin.toLowerCase();
       const name = hostname(o.replace(/^[a-z]+:\/\//, ''));
       if (!this.#origins.has(o) && !(name !== undefined && isLoopbackHost(name))) {
-        return 'Origin not allowed: add it to listen.allowedOrigins to let that web page call this gateway';
+        return 'Origin not allowed: add it to listen.cors.origins to let that web page call this gateway';
       }
     }
     return undefined;

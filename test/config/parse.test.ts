@@ -43,10 +43,10 @@ describe('parseManifest: positions of each kind of error', () => {
 
   it('unknown key, at the key, with the closest allowed one', () => {
     expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    comand: node'))).toEqual([
-      '5:5: unknown key "comand" in server "demo"; did you mean "command"? allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions',
+      '5:5: unknown key "comand" in server "demo"; did you mean "command"? allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout',
     ]);
     const [top] = errorsOf(lines('version: 1', 'servers: {}', 'xyzzy: 1'));
-    expect(top).toBe('3:1: unknown key "xyzzy" at the top level; allowed: version, listen, defaults, servers');
+    expect(top).toBe('3:1: unknown key "xyzzy" at the top level; allowed: version, listen, defaults, servers, auth');
   });
 
   it('wrong type, at the value', () => {
@@ -147,7 +147,7 @@ describe('parseManifest: positions of each kind of error', () => {
       '8:19: servers.demo.startTimeout: invalid duration; use a number with a unit, e.g. 500ms, 5s, 2m',
       '9:26: servers.demo.schedule.restart: invalid cron expression; use 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. "0 4 * * *"',
       '9:45: servers.demo.schedule.timezone: unknown time zone; use an IANA name such as Europe/Berlin or UTC',
-      '10:5: unknown key "typo" in server "demo"; allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions',
+      '10:5: unknown key "typo" in server "demo"; allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout',
       '11:3: server name "bad name" is not URL-safe; use letters, digits, "-" and "_" (at most 63, starting with a letter or digit)',
     ]);
   });
@@ -200,7 +200,7 @@ describe('parseManifest: the resolved Desired', () => {
     const d = desiredOf(lines('version: 1', 'servers:', '  demo:', '    command: node'));
     expect(d.file).toBe(FILE);
     expect(d.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(d.listen).toEqual({ host: '127.0.0.1', port: 3001, allowedOrigins: [], allowedHosts: [] });
+    expect(d.listen).toEqual({ host: '127.0.0.1', port: 3001, corsOrigins: [], allowedHosts: [], bodyLimit: 4194304 });
     expect(d.servers.get('demo')).toEqual({
       name: 'demo',
       command: 'node',
@@ -210,6 +210,7 @@ describe('parseManifest: the resolved Desired', () => {
       enabled: true,
       sharing: 'shared',
       clientCapabilities: [],
+      inheritEnv: false,
       restart: { policy: 'on-failure', backoff: { initialMs: 500, maxMs: 30_000, resetAfterMs: 10_000 }, limit: { count: 5, windowMs: 60_000 } },
       startTimeoutMs: 30_000,
       stopTimeoutMs: 5_000,
@@ -217,6 +218,8 @@ describe('parseManifest: the resolved Desired', () => {
       stderrLines: 200,
       sessionIdleTimeoutMs: 1_800_000,
       maxSessions: 100,
+      maxInFlight: 64,
+      queueTimeoutMs: 5000,
     });
   });
 
@@ -225,6 +228,7 @@ describe('parseManifest: the resolved Desired', () => {
       lines(
         'version: 1',
         'listen: { host: 0.0.0.0, port: 8080 }',
+        'auth: { none: true }',
         'defaults:',
         '  restart: { policy: always, backoff: { initial: 1s }, limit: { window: 2m } }',
         '  startTimeout: 10s',

@@ -84,7 +84,7 @@ describe('Streamable HTTP: bad input gets the spec status and a JSON-RPC error, 
   });
 
   it('accepts an allowed browser origin and loopback ones', async () => {
-    const g = await startHarness(`version: 1\nlisten: { host: 127.0.0.1, port: 0, allowedOrigins: ["https://app.example.com"] }\nservers:\n${demoServer('demo')}`);
+    const g = await startHarness(`version: 1\nlisten: { host: 127.0.0.1, port: 0, cors: { origins: ["https://app.example.com"] } }\nservers:\n${demoServer('demo')}`);
     for (const origin of ['https://app.example.com', 'http://localhost:5173', 'http://127.0.0.1:8080']) {
       const r = await post(g, JSON.stringify(INIT), { origin });
       expect(r.status, origin).toBe(200);

@@ -12,6 +12,7 @@ function spec(name: string, over: Partial<ServerSpec> = {}): ServerSpec {
     enabled: true,
     sharing: 'shared',
     clientCapabilities: [],
+    inheritEnv: false,
     restart: { policy: 'on-failure', backoff: { initialMs: 500, maxMs: 30000, resetAfterMs: 10000 }, limit: { count: 5, windowMs: 60000 } },
     startTimeoutMs: 30000,
     stopTimeoutMs: 5000,
@@ -19,6 +20,8 @@ function spec(name: string, over: Partial<ServerSpec> = {}): ServerSpec {
     stderrLines: 200,
     sessionIdleTimeoutMs: 1_800_000,
     maxSessions: 100,
+    maxInFlight: 64,
+    queueTimeoutMs: 5000,
     ...over,
   };
 }
