@@ -1,19 +1,20 @@
 // Puts the daemon together: the reconciler on the manifest, the file watch, and the HTTP listener.
 // Whoever calls startGateway owns the result and must close() it; close stops everything it opened.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './http/app.ts';
-import { DEFAULT_BODY_LIMIT } from './http/body.ts';
 import { DEFAULT_SSE_OPTIONS, type SseOptions } from './http/sse.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Reconciler } from './reconciler/reconciler.ts';
 import { SessionRegistry } from './sessions/registry.ts';
 import { serveMcp } from './http/mcp-face.ts';
 import { matchMcpRoute } from './http/mcp-routes.ts';
-import { OriginPolicy } from './http/origin-policy.ts';
+import { Gate } from './http/gate.ts';
 import { Header } from './protocol/jsonrpc.ts';
 import { watchManifest, type ManifestWatcher } from './reconciler/watch.ts';
 
@@ -44,6 +45,11 @@ export interface Gateway {
 
 export class StartupError extends Error {}
 
+async function readTls(tls: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  const [cert, key] = await Promise.all([readFile(tls.certFile), readFile(tls.keyFile)]);
+  return { cert, key };
+}
+
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? createLogger();
   const env = options.env ?? process.env;
@@ -58,11 +64,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const listen = first.desired.listen;
   const sessions = new SessionRegistry(reconciler, log);
   const sse = { ...DEFAULT_SSE_OPTIONS, ...options.sse };
-  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const gate = new Gate(first.desired, log, options.bodyLimit);
+  const bodyLimit = (): number => gate.policy.bodyLimit;
+  reconciler.onApplied((desired) => gate.update(desired));
+  gate.onKeysChanged((keys) => sessions.revoke(keys));
 
   const app = createApp({
     reconciler,
     sessions,
+    gate,
     log,
     version: VERSION,
     startedAt: Date.now(),
@@ -70,20 +80,27 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     bodyLimit,
     isReady: () => reconciler.status.appliedHash !== null,
   });
-  // The origin policy follows the manifest (allowedOrigins/allowedHosts reload); the bind address does not.
-  let policy = { hash: first.desired.hash, value: new OriginPolicy(listen) };
-  const origins = (): OriginPolicy => {
-    const d = reconciler.desired;
-    if (d !== undefined && d.hash !== policy.hash) policy = { hash: d.hash, value: new OriginPolicy({ ...d.listen, host: listen.host }) };
-    return policy.value;
-  };
-  const mcp = { reconciler, sessions, log, sse, bodyLimit, origins };
+  const mcp = { reconciler, sessions, log, sse, bodyLimit };
   const koa = app.callback();
-  const server = createServer((req, res) => {
-    const route = matchMcpRoute(req.method ?? 'GET', req.url ?? '/', req.headers[Header.SessionId] !== undefined);
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? '/';
+    const route = matchMcpRoute(req.method ?? 'GET', url, req.headers[Header.SessionId] !== undefined);
+    const jsonRpcFace = route !== undefined || url.endsWith('/command');
+    if (!gate.admit(req, res, jsonRpcFace)) return;
     if (route === undefined) void koa(req, res);
     else void serveMcp(route, req, res, mcp);
-  });
+  };
+  const server = listen.tls === undefined ? createServer(handler) : createHttpsServer(await readTls(listen.tls), handler);
+  if (listen.tls !== undefined) {
+    // Certificates are files: a reload reads them again (a renewed certificate applies without a restart).
+    reconciler.onApplied((desired) => {
+      if (desired.listen.tls === undefined) return;
+      readTls(desired.listen.tls).then(
+        (ctx) => (server as HttpsServer).setSecureContext(ctx),
+        (err: Error) => log.error({ err: err.message }, 'TLS files could not be read again; the previous certificate stays'),
+      );
+    });
+  }
   const port = options.port ?? listen.port;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -96,7 +113,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = `${listen.tls === undefined ? 'http' : 'https'}://${host}:${address.port}`;
   log.info({ url, file, servers: first.desired.servers.size }, 'listening');
 
   const watcher = watchManifest(

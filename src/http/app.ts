@@ -4,6 +4,7 @@ import Router from '@koa/router';
 import type { Logger } from '../log.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
+import type { Gate } from './gate.ts';
 import { classicRoutes } from './classic.ts';
 import { HttpError } from './errors.ts';
 import type { SseOptions } from './sse.ts';
@@ -11,11 +12,12 @@ import type { SseOptions } from './sse.ts';
 export interface AppDeps {
   readonly reconciler: Reconciler;
   readonly sessions: SessionRegistry;
+  readonly gate: Gate;
   readonly log: Logger;
   readonly version: string;
   readonly startedAt: number;
   readonly sse: SseOptions;
-  readonly bodyLimit: number;
+  readonly bodyLimit: () => number;
   /** True once the first reconcile pass has been applied. */
   readonly isReady: () => boolean;
 }
@@ -44,7 +46,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = { status: ready ? 'ready' : 'starting', manifest: deps.reconciler.status.state };
   });
 
-  const classic = classicRoutes({ reconciler: deps.reconciler, sessions: deps.sessions, sse: deps.sse, bodyLimit: deps.bodyLimit });
+  const classic = classicRoutes({ reconciler: deps.reconciler, sessions: deps.sessions, gate: deps.gate, sse: deps.sse, bodyLimit: deps.bodyLimit });
   app.use(meta.routes()).use(meta.allowedMethods());
   app.use(classic.routes()).use(classic.allowedMethods());
   app.use((ctx) => {

@@ -10,21 +10,25 @@ import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
 import { whenClientGoes } from './answer.ts';
 import { readJson } from './body.ts';
+import { keyOf, noteMethod, type Gate } from './gate.ts';
+import { mayUse } from '../auth/keys.ts';
+import type { KeySpec } from '../config/types.ts';
 import { HttpError, apiError } from './errors.ts';
 import { SseStream, type SseOptions } from './sse.ts';
 
 export interface ClassicDeps {
   readonly reconciler: Reconciler;
   readonly sessions: SessionRegistry;
+  readonly gate: Gate;
   readonly sse: SseOptions;
-  readonly bodyLimit: number;
+  readonly bodyLimit: () => number;
 }
 
 /**
  * HTTP status for each way the gateway can answer in a child's place. A request cancelled by a
  * notifications/cancelled is answered (with a JSON-RPC error), so that is a 200.
  */
-const FAILURE_STATUS: Record<FailureKind, number> = { unavailable: 503, timeout: 504, closed: 502, cancelled: 200 };
+const FAILURE_STATUS: Record<FailureKind, number> = { unavailable: 503, timeout: 504, closed: 502, cancelled: 200, busy: 503 };
 
 type Ctx = ParameterizedContext;
 
@@ -32,6 +36,15 @@ export function classicRoutes(deps: ClassicDeps): Router {
   const { reconciler } = deps;
   const router = new Router();
   const streams = new Map<string, Set<SseStream>>();
+  /** The key each classic stream was opened with: a reload that removes it closes the stream. */
+  const streamKeys = new Map<SseStream, KeySpec | undefined>();
+  deps.gate.onKeysChanged((ring) => {
+    for (const [stream, key] of streamKeys) {
+      const current = key === undefined ? undefined : ring.current(key);
+      const allowed = key === undefined ? !ring.enabled : current !== undefined && current.admin;
+      if (!allowed) stream.close();
+    }
+  });
   // One caller for the whole classic API, so a notifications/cancelled sent here finds its request.
   const caller = { id: 'classic' };
 
@@ -49,8 +62,9 @@ export function classicRoutes(deps: ClassicDeps): Router {
 
   router.get('/mcp/servers', (ctx) => {
     const desired = reconciler.desired;
+    const key = keyOf(ctx.req);
     ctx.body = {
-      servers: [...reconciler.servers.values()].map((sup) => ({
+      servers: [...reconciler.servers.values()].filter((sup) => mayUse(key, sup.name)).map((sup) => ({
         ...sup.status(),
         enabled: sup.spec.enabled,
         sharing: sup.spec.sharing,
@@ -85,10 +99,11 @@ export function classicRoutes(deps: ClassicDeps): Router {
     if (router === undefined) {
       throw new HttpError(409, errorResponse(null, ErrorCode.InvalidRequest, `server "${name}" runs a child per MCP session; use /mcp/${name}/mcp`));
     }
-    const body = await readJson(ctx.req, deps.bodyLimit);
+    const body = await readJson(ctx.req, deps.bodyLimit());
     const checked = checkMessage(body);
     if ('reason' in checked) throw new HttpError(400, errorResponse(null, ErrorCode.InvalidRequest, `Invalid request: ${checked.reason}`));
     const message = checked.message;
+    if ('method' in message) noteMethod(ctx.req, message.method);
     if (isResponse(message)) throw new HttpError(400, errorResponse(null, ErrorCode.InvalidRequest, 'Invalid request: this endpoint takes requests and notifications'));
     if (!('id' in message) || message.id === undefined) {
       if (!router.notify(message, caller)) {
@@ -110,6 +125,7 @@ export function classicRoutes(deps: ClassicDeps): Router {
     let set = streams.get(sup.name);
     if (set === undefined) streams.set(sup.name, (set = new Set()));
     set.add(stream);
+    streamKeys.set(stream, keyOf(ctx.req));
     stream.send(JSON.stringify(sup.status()), 'status');
     const unsubscribe = [
       sup.tap((message) => stream.send(JSON.stringify(message))),
@@ -119,6 +135,7 @@ export function classicRoutes(deps: ClassicDeps): Router {
     stream.onClose(() => {
       for (const u of unsubscribe) u();
       set.delete(stream);
+      streamKeys.delete(stream);
     });
   });
 

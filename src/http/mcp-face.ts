@@ -22,7 +22,7 @@ import { BASE_HEADERS, sendEmpty, sendError, sendJson, whenClientGoes } from './
 import { readJson } from './body.ts';
 import { HttpError } from './errors.ts';
 import type { McpRoute } from './mcp-routes.ts';
-import type { OriginPolicy } from './origin-policy.ts';
+import { keyOf, noteMethod } from './gate.ts';
 import { SseStream, type SseOptions } from './sse.ts';
 
 export interface McpFaceDeps {
@@ -30,14 +30,12 @@ export interface McpFaceDeps {
   readonly sessions: SessionRegistry;
   readonly log: Logger;
   readonly sse: SseOptions;
-  readonly bodyLimit: number;
-  /** The current DNS-rebinding policy (it follows manifest reloads). */
-  readonly origins: () => OriginPolicy;
+  /** The current body limit (it follows manifest reloads). */
+  readonly bodyLimit: () => number;
 }
 
+/** Serves one request the gate has admitted (Origin, Host, key, scope and rate are checked there). */
 export async function serveMcp(route: McpRoute, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Promise<void> {
-  const refused = deps.origins().check(req.headers);
-  if (refused !== undefined) return sendError(res, 403, ErrorCode.TransportError, `Forbidden: ${refused}`);
   try {
     switch (route.face) {
       case 'streamable':
@@ -46,7 +44,7 @@ export async function serveMcp(route: McpRoute, req: IncomingMessage, res: Serve
         if (req.method === 'DELETE') return await del(route.server, req, res, deps);
         return sendError(res, 405, ErrorCode.TransportError, 'Method not allowed: use POST, GET or DELETE', null, { Allow: 'GET, POST, DELETE' });
       case 'legacy-stream':
-        return legacyStream(route.server, res, deps);
+        return legacyStream(route.server, req, res, deps);
       case 'legacy-message':
         return await legacyMessage(route.server, route.sessionId, req, res, deps);
     }
@@ -93,7 +91,8 @@ function findSession(server: string, req: IncomingMessage, res: ServerResponse, 
     return undefined;
   }
   const session = deps.sessions.get(id);
-  if (session === undefined || session.server !== server || session.transport !== 'streamable') {
+  // A session answers only to the key that opened it: to any other it does not exist.
+  if (session === undefined || session.server !== server || session.transport !== 'streamable' || session.key?.name !== keyOf(req)?.name) {
     sendError(res, 404, ErrorCode.SessionNotFound, 'Session not found: it ended or expired; initialize a new one');
     return undefined;
   }
@@ -111,14 +110,15 @@ async function post(server: string, req: IncomingMessage, res: ServerResponse, d
   if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
     return sendError(res, 400, ErrorCode.TransportError, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version)}; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
   }
-  const message = await readMessage(req, res, deps.bodyLimit);
+  const message = await readMessage(req, res, deps.bodyLimit());
   if (message === undefined) return;
+  if ('method' in message) noteMethod(req, message.method);
 
   if ('method' in message && message.method === Method.Initialize && isRequest(message)) {
     if (req.headers[Header.SessionId] !== undefined) {
       return sendError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: initialize starts a new session; send it without Mcp-Session-Id', message.id);
     }
-    return initialize(server, message, res, deps);
+    return initialize(server, message, req, res, deps);
   }
   const session = findSession(server, req, res, deps);
   if (session === undefined) return;
@@ -134,10 +134,10 @@ async function post(server: string, req: IncomingMessage, res: ServerResponse, d
   await session.request(message, new PostAnswer(res, deps.sse, BASE_HEADERS, prefersStream(req)), whenClientGoes(res));
 }
 
-async function initialize(server: string, message: JsonRpcRequest, res: ServerResponse, deps: McpFaceDeps): Promise<void> {
+async function initialize(server: string, message: JsonRpcRequest, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Promise<void> {
   const target = deps.reconciler.servers.get(server);
   if (target === undefined) return sendError(res, 404, ErrorCode.InvalidRequest, `no server named "${server}" in the manifest`, message.id);
-  const session = deps.sessions.create(server, 'streamable');
+  const session = deps.sessions.create(server, 'streamable', keyOf(req));
   const bound = await deps.sessions.bind(session, target, message);
   if ('status' in bound) {
     await deps.sessions.end(session.id, 'initialize failed');
@@ -179,11 +179,11 @@ async function del(server: string, req: IncomingMessage, res: ServerResponse, de
   sendEmpty(res, 200);
 }
 
-function legacyStream(server: string, res: ServerResponse, deps: McpFaceDeps): void {
+function legacyStream(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): void {
   if (!deps.reconciler.servers.has(server)) {
     return sendError(res, 404, ErrorCode.InvalidRequest, `no server named "${server}" in the manifest`);
   }
-  const session = deps.sessions.create(server, 'legacy');
+  const session = deps.sessions.create(server, 'legacy', keyOf(req));
   const stream = new SseStream(res, deps.sse, BASE_HEADERS);
   stream.send(`/mcp/${encodeURIComponent(server)}/legacy/message?sessionId=${session.id}`, 'endpoint');
   session.attachStream(new StreamSink(stream, { event: 'message' }));
@@ -192,14 +192,15 @@ function legacyStream(server: string, res: ServerResponse, deps: McpFaceDeps): v
 
 async function legacyMessage(server: string, sessionId: string | undefined, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Promise<void> {
   const session = sessionId === undefined ? undefined : deps.sessions.get(sessionId);
-  if (session === undefined || session.server !== server || session.transport !== 'legacy') {
+  if (session === undefined || session.server !== server || session.transport !== 'legacy' || session.key?.name !== keyOf(req)?.name) {
     return sendError(res, 404, ErrorCode.SessionNotFound, 'Session not found: open /legacy/sse again');
   }
   if (!(req.headers['content-type'] ?? '').includes('application/json')) {
     return sendError(res, 415, ErrorCode.TransportError, 'Unsupported Media Type: Content-Type must be application/json');
   }
-  const message = await readMessage(req, res, deps.bodyLimit);
+  const message = await readMessage(req, res, deps.bodyLimit());
   if (message === undefined) return;
+  if ('method' in message) noteMethod(req, message.method);
   sendEmpty(res, 202); // answers travel on the session's stream
   const sink = session.stream;
   if (sink === undefined) return;

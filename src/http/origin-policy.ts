@@ -20,6 +20,14 @@ export class OriginPolicy {
     this.#origins = new Set(listen.corsOrigins.map((o) => o.toLowerCase()));
   }
 
+  /** Whether a browser page from `origin` may read answers (CORS): loopback pages and listed origins. */
+  allowsCors(origin: string): boolean {
+    const o = origin.toLowerCase();
+    if (this.#origins.has(o)) return true;
+    const name = hostname(o.replace(/^[a-z]+:\/\//, ''));
+    return name !== undefined && isLoopbackHost(name);
+  }
+
   /** Why the request must be refused (403), or undefined when it may pass. */
   check(headers: IncomingHttpHeaders): string | undefined {
     const host = headers.host ?? '';
@@ -41,8 +49,12 @@ export class OriginPolicy {
     }
     if (origin !== undefined) {
       const o = origin.toLowerCase();
-      const name = hostname(o.replace(/^[a-z]+:\/\//, ''));
-      if (!this.#origins.has(o) && !(name !== undefined && isLoopbackHost(name))) {
+      const originHost = o.replace(/^[a-z]+:\/\//, '');
+      const name = hostname(originHost);
+      // Same origin as the Host asked for (the status page calling its own API) is no cross-site call;
+      // on loopback the Host was checked above, so a rebound name never gets this far.
+      const sameOrigin = originHost === host.toLowerCase();
+      if (!this.#origins.has(o) && !sameOrigin && !(name !== undefined && isLoopbackHost(name))) {
         return 'Origin not allowed: add it to listen.cors.origins to let that web page call this gateway';
       }
     }

@@ -2,6 +2,7 @@
 // enqueues a pass; a pass reads the whole manifest, plans against the specs running now, and applies.
 // A manifest that does not load changes nothing: the last good state keeps running, and the errors are
 // kept where the API and the log show them until a good version arrives.
+import { childEnvironment } from '../config/child-env.ts';
 import { loadManifest } from '../config/load.ts';
 import { formatConfigError, type Desired, type ServerSpec } from '../config/types.ts';
 import type { Logger } from '../log.ts';
@@ -40,6 +41,7 @@ export class Reconciler {
   readonly #servers = new Map<string, ManagedServer>();
   readonly #schedules: Schedules;
   readonly #removedListeners = new Set<(name: string) => void>();
+  readonly #appliedListeners = new Set<(desired: Desired) => void>();
   #queue: Promise<unknown> = Promise.resolve();
   #desired: Desired | undefined;
   #lastSeenHash: string | undefined;
@@ -70,6 +72,12 @@ export class Reconciler {
   onRemoved(listener: (name: string) => void): () => void {
     this.#removedListeners.add(listener);
     return () => this.#removedListeners.delete(listener);
+  }
+
+  /** Called after each manifest that loaded has been applied (keys, listen settings may have changed). */
+  onApplied(listener: (desired: Desired) => void): () => void {
+    this.#appliedListeners.add(listener);
+    return () => this.#appliedListeners.delete(listener);
   }
 
   /**
@@ -110,6 +118,7 @@ export class Reconciler {
     this.#schedules.sync(desired.servers);
     const summary = summarize(p);
     this.#status = { file: this.file, state: 'ok', appliedHash: desired.hash, appliedAt: at, lastAttemptAt: at, errors: [], lastPlan: summary };
+    for (const l of this.#appliedListeners) l(desired);
     if (!isEmptyPlan(p) || trigger !== 'file') {
       log.info({ file: this.file, trigger, start: p.start, stop: p.stop, restart: p.restart.map((c) => c.name), update: p.update.map((c) => c.name), keep: p.keep }, `reload: ${summary}`);
     }
@@ -131,7 +140,11 @@ export class Reconciler {
     }
     for (const name of [...p.start, ...replaced]) {
       const spec = desired.servers.get(name)!;
-      const server = createManagedServer(spec, { log: this.#deps.log, version: this.#deps.version, baseEnv: this.#deps.env });
+      const server = createManagedServer(spec, {
+        log: this.#deps.log,
+        version: this.#deps.version,
+        envFor: (s) => childEnvironment(s, this.#deps.env, this.#desired?.auth.secretEnvNames ?? desired.auth.secretEnvNames),
+      });
       this.#servers.set(name, server);
       if (spec.enabled) void server.start();
     }

@@ -21,7 +21,7 @@ import {
 import { LineSplitter } from './framing.ts';
 
 /** Why the gateway answered in the child's place. Faces map these to HTTP statuses. */
-export type FailureKind = 'unavailable' | 'timeout' | 'closed' | 'cancelled';
+export type FailureKind = 'unavailable' | 'timeout' | 'closed' | 'cancelled' | 'busy';
 
 export interface RouteResult {
   readonly response: JsonRpcResponse;
@@ -82,6 +82,9 @@ export interface RouterOptions {
   readonly server: string;
   readonly log: Logger;
   requestTimeoutMs: number;
+  /** Requests of callers in flight at once; more wait up to queueTimeoutMs, then fail `busy`. */
+  maxInFlight?: number;
+  queueTimeoutMs?: number;
   /**
    * Per-session child: every request of the child goes to the one connected caller. Otherwise (shared),
    * only requests for `offered` capabilities are routed, and only when one caller's requests are in flight.
@@ -94,6 +97,11 @@ export class Router {
   readonly server: string;
   readonly #log: Logger;
   requestTimeoutMs: number;
+  maxInFlight: number;
+  queueTimeoutMs: number;
+  /** Callers' requests in flight (the gateway's own are not counted), and those waiting for a slot. */
+  #callerInFlight = 0;
+  readonly #queue: (() => void)[] = [];
 
   readonly #pending = new Map<number, Pending>();
   readonly #taps = new Set<Tap>();
@@ -114,6 +122,8 @@ export class Router {
     this.server = options.server;
     this.#log = options.log;
     this.requestTimeoutMs = options.requestTimeoutMs;
+    this.maxInFlight = options.maxInFlight ?? Infinity;
+    this.queueTimeoutMs = options.queueTimeoutMs ?? 0;
     this.#exclusive = options.exclusive ?? false;
     this.#offered = new Set(options.offered ?? []);
   }
@@ -205,8 +215,45 @@ export class Router {
       if (options.caller !== undefined && (message.method === ResourceMethod.Subscribe || message.method === ResourceMethod.Unsubscribe)) {
         return this.#subscription(message, options.caller, options);
       }
+      if (!(await this.#slot())) {
+        return {
+          response: errorResponse(message.id, ErrorCode.ServerUnavailable, `server "${this.server}" is busy: ${this.maxInFlight} requests in flight; try again`),
+          failure: 'busy',
+        };
+      }
+      try {
+        return await this.#send(message, options);
+      } finally {
+        this.#release();
+      }
     }
     return this.#send(message, options);
+  }
+
+  /** Takes one of maxInFlight slots, waiting up to queueTimeoutMs; false when none came free. */
+  #slot(): Promise<boolean> | boolean {
+    if (this.#callerInFlight < this.maxInFlight) {
+      this.#callerInFlight++;
+      return true;
+    }
+    return new Promise<boolean>((resolve) => {
+      const go = (): void => {
+        clearTimeout(timer);
+        this.#callerInFlight++;
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        const i = this.#queue.indexOf(go);
+        if (i !== -1) this.#queue.splice(i, 1);
+        resolve(false);
+      }, this.queueTimeoutMs);
+      this.#queue.push(go);
+    });
+  }
+
+  #release(): void {
+    this.#callerInFlight--;
+    this.#queue.shift()?.();
   }
 
   /**

@@ -1,6 +1,8 @@
 // Every MCP session of the gateway, by id: created at initialize (or at the legacy GET), bound to a
 // server's child through its router, ended by DELETE, by idle expiry, by its child's end, or when its
 // server leaves the manifest. It owns the sweep timer and closes every session on close().
+import { mayUse, type KeyRing } from '../auth/keys.ts';
+import type { KeySpec } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import { ErrorCode, type JsonRpcRequest } from '../protocol/jsonrpc.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
@@ -48,8 +50,8 @@ export class SessionRegistry {
   }
 
   /** A new, unbound session (the legacy transport binds it at initialize). */
-  create(server: string, transport: Transport): Session {
-    const session = new Session(mintSessionId(), server, transport);
+  create(server: string, transport: Transport, key: KeySpec | undefined): Session {
+    const session = new Session(mintSessionId(), server, transport, key);
     this.#sessions.set(session.id, session);
     this.#log.debug({ server, transport }, 'session opened');
     this.#schedule();
@@ -76,6 +78,15 @@ export class SessionRegistry {
     }
     session.bind(binding, initialize.params);
     return binding;
+  }
+
+  /** After a reload: ends the sessions whose key is gone or may no longer use their server. */
+  revoke(keys: KeyRing): void {
+    for (const s of this.#sessions.values()) {
+      const key = s.key === undefined ? undefined : keys.current(s.key);
+      const allowed = s.key === undefined ? !keys.enabled : key !== undefined && mayUse(key, s.server);
+      if (!allowed) void this.end(s.id, 'its key was removed or lost access');
+    }
   }
 
   /** Ends a session; false when there is no such session. */

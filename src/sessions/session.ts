@@ -12,6 +12,7 @@ import {
   type JsonRpcResponse,
 } from '../protocol/jsonrpc.ts';
 import type { Caller, RequestOptions, RouteResult, Router } from '../router/router.ts';
+import type { KeySpec } from '../config/types.ts';
 import { EventLog } from './event-log.ts';
 import type { Sink } from './sink.ts';
 
@@ -37,6 +38,8 @@ export class Session implements Caller {
   readonly id: string;
   readonly server: string;
   readonly transport: Transport;
+  /** The key that opened the session (undefined when the gateway has no keys); only it may use the session. */
+  readonly key: KeySpec | undefined;
   readonly events: EventLog;
   protocolVersion = DEFAULT_HTTP_PROTOCOL_VERSION;
   capabilities: ReadonlySet<string> = new Set();
@@ -54,10 +57,11 @@ export class Session implements Caller {
   #closed = false;
   readonly #closers = new Set<() => void>();
 
-  constructor(id: string, server: string, transport: Transport, eventBuffer = 256) {
+  constructor(id: string, server: string, transport: Transport, key: KeySpec | undefined, eventBuffer = 256) {
     this.id = id;
     this.server = server;
     this.transport = transport;
+    this.key = key;
     this.events = new EventLog(eventBuffer);
   }
 
@@ -128,7 +132,7 @@ export class Session implements Caller {
     }
     const current = this.#requests.get(key) ?? sink;
     this.#requests.delete(key);
-    this.#out(current, `req:${key}`, JSON.stringify(result.response), true);
+    this.#out(current, `req:${key}`, JSON.stringify(result.response), true, result.failure === 'busy' ? 503 : undefined);
     return result;
   }
 
@@ -190,11 +194,11 @@ export class Session implements Caller {
     this.events.append(GET_STREAM, data);
   }
 
-  #out(sink: Sink, stream: string, data: string, last: boolean): void {
+  #out(sink: Sink, stream: string, data: string, last: boolean, status?: number): void {
     // Only SSE events get ids and a place in the log; a plain JSON answer needs neither.
     const willStream = sink.streaming || !last;
     const eventId = willStream && this.transport === 'streamable' ? String(this.events.append(stream, data).seq) : undefined;
-    if (last) sink.finish(data, eventId);
+    if (last) sink.finish(data, eventId, status);
     else sink.send(data, eventId);
   }
 

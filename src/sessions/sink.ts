@@ -9,8 +9,11 @@ export interface Sink {
   readonly streaming: boolean;
   /** A message before the end (progress, a server request, a notification). */
   send(data: string, eventId?: string): void;
-  /** The last message of a request: its response. A POST answer ends here. */
-  finish(data: string, eventId?: string): void;
+  /**
+   * The last message of a request: its response. A POST answer ends here; `status` is the HTTP status
+   * when the answer is plain JSON (503 for a busy server), 200 otherwise.
+   */
+  finish(data: string, eventId?: string, status?: number): void;
   /** Ends the connection without an answer (the session is over). */
   close(): void;
 }
@@ -77,16 +80,16 @@ export class PostAnswer implements Sink {
     this.#stream.send(data, undefined, eventId);
   }
 
-  finish(data: string, eventId?: string): void {
+  finish(data: string, eventId?: string, status = 200): void {
     if (!this.open) return;
-    if (this.#preferStream) this.#stream ??= new SseStream(this.#res, this.#sse, this.#headers);
+    if (this.#preferStream && status === 200) this.#stream ??= new SseStream(this.#res, this.#sse, this.#headers);
     this.#done = true;
     if (this.#stream !== undefined) {
       this.#stream.send(data, undefined, eventId);
       this.#stream.close();
       return;
     }
-    this.#res.writeHead(200, { ...this.#headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) });
+    this.#res.writeHead(status, { ...this.#headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) });
     this.#res.end(data);
   }
 

@@ -9,6 +9,13 @@ export type ManagedServer = Supervisor | PerSessionServer;
 
 export function createManagedServer(spec: ServerSpec, deps: SupervisorDeps): ManagedServer {
   if (spec.sharing === 'per-session') return new PerSessionServer(spec, deps);
-  const router = new Router({ server: spec.name, log: deps.log, requestTimeoutMs: spec.requestTimeoutMs, offered: spec.clientCapabilities });
+  const router = new Router({
+    server: spec.name,
+    log: deps.log,
+    requestTimeoutMs: spec.requestTimeoutMs,
+    maxInFlight: spec.maxInFlight,
+    queueTimeoutMs: spec.queueTimeoutMs,
+    offered: spec.clientCapabilities,
+  });
   return new Supervisor(spec, router, deps);
 }

@@ -144,7 +144,14 @@ export class PerSessionServer {
       return { status: 503, message: `server "${this.name}" has reached maxSessions (${this.#spec.maxSessions})` };
     }
     const spec = this.#spec;
-    const router = new Router({ server: this.name, log: this.#deps.log, requestTimeoutMs: spec.requestTimeoutMs, exclusive: true });
+    const router = new Router({
+      server: this.name,
+      log: this.#deps.log,
+      requestTimeoutMs: spec.requestTimeoutMs,
+      maxInFlight: spec.maxInFlight,
+      queueTimeoutMs: spec.queueTimeoutMs,
+      exclusive: true,
+    });
     const disconnect = router.connect(caller);
     // A session's child is never restarted: when it ends, the session ends, and the client starts anew.
     const supervisor = new Supervisor({ ...spec, restart: { ...spec.restart, policy: 'never' } }, router, {

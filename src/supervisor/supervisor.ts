@@ -29,8 +29,8 @@ export interface ServerStatus {
 export interface SupervisorDeps {
   readonly log: Logger;
   readonly version: string;
-  /** The environment the child starts with (its own `env` merged over this). */
-  readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  /** The environment a child of this spec starts with (see config/child-env.ts). */
+  readonly envFor: (spec: ServerSpec) => Record<string, string>;
   /** A per-session child is initialized with its client's own initialize params, verbatim. */
   readonly initializeParams?: Record<string, unknown>;
 }
@@ -155,6 +155,8 @@ export class Supervisor {
   update(spec: ServerSpec): void {
     this.#spec = spec;
     this.router.requestTimeoutMs = spec.requestTimeoutMs;
+    this.router.maxInFlight = spec.maxInFlight;
+    this.router.queueTimeoutMs = spec.queueTimeoutMs;
     this.stderr.resize(spec.stderrLines);
   }
 
@@ -191,7 +193,7 @@ export class Supervisor {
     let child: ChildHandle;
     try {
       child = spawnChild(
-        { command: spec.command, args: spec.args, cwd: spec.cwd, env: { ...this.#deps.baseEnv, ...spec.env } },
+        { command: spec.command, args: spec.args, cwd: spec.cwd, env: this.#deps.envFor(spec) },
         (line) => this.#onStderr(line),
       );
     } catch (err) {

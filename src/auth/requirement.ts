@@ -1,0 +1,31 @@
+// What each route asks of the caller, decided from the method and path alone (pure): nothing, any valid
+// key, a key for one server, or an admin key (for one server, or for the gateway).
+
+export type Requirement =
+  | { readonly kind: 'public' }
+  | { readonly kind: 'any-key' }
+  | { readonly kind: 'server'; readonly server: string; readonly admin: boolean }
+  | { readonly kind: 'admin' };
+
+const PUBLIC = new Set(['/', '/healthz', '/readyz', '/favicon.ico']);
+const ADMIN_ACTIONS = new Set(['start', 'stop', 'restart', 'stderr']);
+
+export function requirement(method: string, url: string, hasSessionHeader: boolean): Requirement {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (PUBLIC.has(path) && (method === 'GET' || method === 'HEAD')) return { kind: 'public' };
+  if (path === '/metrics' || path.startsWith('/admin/')) return { kind: 'admin' };
+  if (path === '/mcp/servers') return { kind: 'any-key' };
+  const m = /^\/mcp\/([^/]+)\/(.+)$/.exec(path);
+  if (m === null) return { kind: 'any-key' };
+  let server: string;
+  try {
+    server = decodeURIComponent(m[1]!);
+  } catch {
+    return { kind: 'any-key' };
+  }
+  const rest = m[2]!;
+  // The classic SSE stream shows everything a server says, to anyone reading: admin only.
+  const classicStream = rest === 'sse' && method === 'GET' && !hasSessionHeader;
+  return { kind: 'server', server, admin: ADMIN_ACTIONS.has(rest) || classicStream };
+}
