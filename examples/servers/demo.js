@@ -4,6 +4,7 @@
 // Tools: echo, add, greet, slow (reports progress, honours cancellation), fail (a tool error),
 // crash (exits the process), log (writes a line to stderr), ping_client / sample / list_roots (ask the
 // client and report its answer), changed (tools/list_changed), touch (resources/updated for a URI),
+// env_names (the names of its environment variables, never their values),
 // and one resource per name under demo://notes/<name>, subscribable.
 // Test switches (environment): DEMO_NOISE=1 writes a non-JSON line to stdout at start; DEMO_TRACE=1 logs
 // every method received to stderr; DEMO_STUBBORN=1 ignores SIGTERM and the end of stdin.
@@ -79,6 +80,11 @@ const tools = [
     inputSchema: { type: 'object', properties: { uri: { type: 'string' } }, required: ['uri'] },
   },
   {
+    name: 'env_names',
+    description: 'Lists the names (never the values) of the environment variables this server sees.',
+    inputSchema: { type: 'object', properties: {} },
+  },
+  {
     name: 'log',
     description: 'Writes its text to stderr.',
     inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
@@ -122,6 +128,8 @@ async function callTool(id, params) {
       const reply = await ask('roots/list', {});
       return reply.error ? text(`roots failed: ${reply.error.message}`, true) : text(reply.result.roots.map((r) => r.uri).join(','));
     }
+    case 'env_names':
+      return text(Object.keys(process.env).sort().join(','));
     case 'changed':
       send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
       return text('sent');

@@ -47,6 +47,7 @@ export interface ManifestV1 {
     cors?: { origins?: string[] };
     tls?: { cert: string; key: string };
     bodyLimit?: number;
+    accessLog?: boolean;
   };
   auth?: AuthIn;
   defaults?: TuningIn;
@@ -79,6 +80,7 @@ export const DEFAULT_LISTEN: ListenSpec = Object.freeze({
   corsOrigins: [],
   allowedHosts: [],
   bodyLimit: 4 * 1024 * 1024,
+  accessLog: false,
 });
 
 const BUILTIN = {
@@ -123,6 +125,7 @@ export function resolveManifest(m: ManifestV1, file: string, hash: string, portO
     corsOrigins: Object.freeze([...(m.listen?.cors?.origins ?? [])]),
     allowedHosts: Object.freeze([...(m.listen?.allowedHosts ?? [])]),
     bodyLimit: m.listen?.bodyLimit ?? DEFAULT_LISTEN.bodyLimit,
+    accessLog: m.listen?.accessLog ?? DEFAULT_LISTEN.accessLog,
     ...(tls === undefined ? {} : { tls: Object.freeze({ certFile: path.resolve(dir, tls.cert), keyFile: path.resolve(dir, tls.key) }) }),
   });
   const auth = resolveAuth(m.auth ?? {}, secretEnvNames);

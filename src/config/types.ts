@@ -55,6 +55,8 @@ export interface ListenSpec {
   readonly allowedHosts: readonly string[];
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   readonly bodyLimit: number;
+  /** One log line per request. */
+  readonly accessLog: boolean;
 }
 
 export interface RateLimitSpec {

@@ -18,6 +18,7 @@ export interface GatePolicy {
   readonly keys: KeyRing;
   readonly origins: OriginPolicy;
   readonly bodyLimit: number;
+  readonly accessLog: boolean;
 }
 
 interface Note {
@@ -78,6 +79,7 @@ export class Gate {
       keys: new KeyRing(desired.auth),
       origins: new OriginPolicy({ ...desired.listen, host: this.#bindHost }),
       bodyLimit: this.#bodyLimitOverride ?? desired.listen.bodyLimit,
+      accessLog: desired.listen.accessLog,
     };
   }
 
@@ -131,7 +133,7 @@ export class Gate {
       }
       admitted.set(req, key);
     }
-    this.#accessLog(req, res, key?.name, need.kind === 'server' ? need.server : undefined);
+    if (this.#policy.accessLog) this.#accessLog(req, res, key?.name, need.kind === 'server' ? need.server : undefined);
     return true;
   }
 
@@ -149,7 +151,8 @@ export class Gate {
   }
 
   #refuse(req: IncomingMessage, res: ServerResponse, jsonRpcFace: boolean, status: number, kind: string, message: string): false {
-    this.#log.info({ remote: req.socket.remoteAddress, method: req.method, path: req.url?.split('?')[0], status }, `refused: ${kind}`);
+    // A flood of refusals (429s) must not become a flood of log lines unless asked for.
+    this.#log[this.#policy.accessLog || status === 403 ? 'info' : 'debug']({ remote: req.socket.remoteAddress, method: req.method, path: req.url?.split('?')[0], status }, `refused: ${kind}`);
     if (jsonRpcFace) sendError(res, status, ErrorCode.TransportError, `${kind}: ${message}`);
     else sendJson(res, status, { error: { kind, message } });
     return false;

@@ -1,0 +1,55 @@
+// A gateway in a process of its own (`node bin/mcp-gateway.js run`), for tests that need its own pid:
+// memory, signals, exit codes. Stopped by the returned stop() (SIGKILL as a last resort).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, waitFor } from './gateway.ts';
+
+export interface GatewayProcess {
+  readonly proc: ChildProcess;
+  readonly url: string;
+  readonly out: string[];
+  readonly exited: Promise<number | null>;
+  rssBytes(): number;
+  stop(): Promise<number | null>;
+}
+
+/** The node flags `npm start` runs the gateway with (package.json), so tests measure what ships. */
+export const START_FLAGS: string[] = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split(' ')
+  .filter((w) => w.startsWith('--'));
+
+export async function spawnGateway(args: string[], env: Record<string, string | undefined> = {}, nodeFlags: string[] = START_FLAGS): Promise<GatewayProcess> {
+  const proc = spawn(process.execPath, [...nodeFlags, path.join(ROOT, 'bin', 'mcp-gateway.js'), 'run', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out: string[] = [];
+  let buf = '';
+  proc.stdout!.on('data', (c: Buffer) => {
+    buf += c.toString();
+    let nl;
+    while ((nl = buf.indexOf('\n')) !== -1) {
+      out.push(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+    }
+  });
+  proc.stderr!.on('data', (c: Buffer) => out.push(c.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const line = await waitFor(() => out.find((l) => l.includes('"msg":"listening"')), 'listening log line', 15_000);
+  return {
+    proc,
+    url: JSON.parse(line).url as string,
+    out,
+    exited,
+    rssBytes: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))![1]) * 1024,
+    async stop() {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+  };
+}
