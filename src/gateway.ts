@@ -74,6 +74,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     sessions,
     gate,
     log,
+    env,
     version: VERSION,
     startedAt: Date.now(),
     sse,

@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
 import type { Gate } from './gate.ts';
+import { adminRoutes } from './admin.ts';
 import { classicRoutes } from './classic.ts';
 import { HttpError } from './errors.ts';
 import type { SseOptions } from './sse.ts';
@@ -14,6 +15,7 @@ export interface AppDeps {
   readonly sessions: SessionRegistry;
   readonly gate: Gate;
   readonly log: Logger;
+  readonly env: Readonly<Record<string, string | undefined>>;
   readonly version: string;
   readonly startedAt: number;
   readonly sse: SseOptions;
@@ -49,6 +51,8 @@ export function createApp(deps: AppDeps): Koa {
   const classic = classicRoutes({ reconciler: deps.reconciler, sessions: deps.sessions, gate: deps.gate, sse: deps.sse, bodyLimit: deps.bodyLimit });
   app.use(meta.routes()).use(meta.allowedMethods());
   app.use(classic.routes()).use(classic.allowedMethods());
+  const admin = adminRoutes({ reconciler: deps.reconciler, env: deps.env, bodyLimit: deps.bodyLimit });
+  app.use(admin.routes()).use(admin.allowedMethods());
   app.use((ctx) => {
     ctx.status = 404;
     ctx.body = { error: { kind: 'NotFound', message: `no route for ${ctx.method} ${ctx.path}` } };

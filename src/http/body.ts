@@ -11,10 +11,20 @@ function tooLarge(limit: number): HttpError {
 }
 
 export async function readJson(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
+  const text = await readText(req, limit);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new HttpError(400, errorResponse(null, ErrorCode.ParseError, `Parse error: ${(err as Error).message}`));
+  }
+}
+
+/** The body as UTF-8 text, refused (413) past `limit` bytes. */
+export function readText(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<string> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit));
   // Events, not `for await`: the async iterator costs more than the rest of a small request.
-  const text = await new Promise<string>((resolve, reject) => {
+  return new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer): void => {
@@ -31,9 +41,4 @@ export async function readJson(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT)
     req.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
     req.once('error', reject);
   });
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new HttpError(400, errorResponse(null, ErrorCode.ParseError, `Parse error: ${(err as Error).message}`));
-  }
 }
