@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './http/app.ts';
-import { DEFAULT_SSE_OPTIONS, type SseOptions } from './http/sse.ts';
+import { DEFAULT_SSE_OPTIONS, type SseOptions, type SseStream } from './http/sse.ts';
+import { GatewayMetrics, type ServerView } from './metrics/metrics.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Reconciler } from './reconciler/reconciler.ts';
 import { SessionRegistry } from './sessions/registry.ts';
@@ -54,7 +55,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? createLogger();
   const env = options.env ?? process.env;
   const file = path.resolve(options.configFile);
-  const reconciler = new Reconciler(file, { log, env, version: VERSION });
+  // The metrics read live state through these; the reconciler and sessions exist before the first scrape.
+  let sessionsRef: SessionRegistry | undefined;
+  const classicStreams = new Map<string, Set<SseStream>>();
+  const metrics: GatewayMetrics = new GatewayMetrics(function* (): Generator<ServerView> {
+    const now = Date.now();
+    for (const s of reconciler.servers.values()) {
+      const st = s.status();
+      yield {
+        name: s.name,
+        state: st.state,
+        restarts: st.restarts,
+        sinceSeconds: (now - Date.parse(st.since)) / 1000,
+        inFlight: s.router?.inFlight ?? 0,
+        sessions: sessionsRef?.countFor(s.name) ?? 0,
+        sseClients: (classicStreams.get(s.name)?.size ?? 0) + (sessionsRef?.streamsFor(s.name) ?? 0),
+      };
+    }
+  });
+  const reconciler: Reconciler = new Reconciler(file, { log, env, version: VERSION, observerFor: (name) => metrics.observer(name) });
+  reconciler.onReload((ok) => metrics.reloaded(ok));
 
   const first = await reconciler.reload('boot');
   if (!first.ok || first.desired === undefined) {
@@ -63,6 +83,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const listen = first.desired.listen;
   const sessions = new SessionRegistry(reconciler, log);
+  sessionsRef = sessions;
   const sse = { ...DEFAULT_SSE_OPTIONS, ...options.sse };
   const gate = new Gate(first.desired, log, options.bodyLimit);
   const bodyLimit = (): number => gate.policy.bodyLimit;
@@ -79,6 +100,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     startedAt: Date.now(),
     sse,
     bodyLimit,
+    metrics,
+    classicStreams,
     isReady: () => reconciler.status.appliedHash !== null,
   });
   const mcp = { reconciler, sessions, log, sse, bodyLimit };

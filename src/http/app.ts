@@ -8,7 +8,8 @@ import type { Gate } from './gate.ts';
 import { adminRoutes } from './admin.ts';
 import { classicRoutes } from './classic.ts';
 import { HttpError } from './errors.ts';
-import type { SseOptions } from './sse.ts';
+import type { SseOptions, SseStream } from './sse.ts';
+import type { GatewayMetrics } from '../metrics/metrics.ts';
 
 export interface AppDeps {
   readonly reconciler: Reconciler;
@@ -20,6 +21,8 @@ export interface AppDeps {
   readonly startedAt: number;
   readonly sse: SseOptions;
   readonly bodyLimit: () => number;
+  readonly metrics: GatewayMetrics;
+  readonly classicStreams: Map<string, Set<SseStream>>;
   /** True once the first reconcile pass has been applied. */
   readonly isReady: () => boolean;
 }
@@ -42,13 +45,17 @@ export function createApp(deps: AppDeps): Koa {
   meta.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
+  meta.get('/metrics', async (ctx) => {
+    ctx.type = deps.metrics.contentType;
+    ctx.body = await deps.metrics.text();
+  });
   meta.get('/readyz', (ctx) => {
     const ready = deps.isReady();
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ready' : 'starting', manifest: deps.reconciler.status.state };
   });
 
-  const classic = classicRoutes({ reconciler: deps.reconciler, sessions: deps.sessions, gate: deps.gate, sse: deps.sse, bodyLimit: deps.bodyLimit });
+  const classic = classicRoutes({ reconciler: deps.reconciler, sessions: deps.sessions, gate: deps.gate, sse: deps.sse, bodyLimit: deps.bodyLimit, streams: deps.classicStreams });
   app.use(meta.routes()).use(meta.allowedMethods());
   app.use(classic.routes()).use(classic.allowedMethods());
   const admin = adminRoutes({ reconciler: deps.reconciler, env: deps.env, bodyLimit: deps.bodyLimit });

@@ -22,6 +22,8 @@ export interface ClassicDeps {
   readonly gate: Gate;
   readonly sse: SseOptions;
   readonly bodyLimit: () => number;
+  /** Open classic streams by server (shared with the metrics). */
+  readonly streams: Map<string, Set<SseStream>>;
 }
 
 /**
@@ -35,7 +37,7 @@ type Ctx = ParameterizedContext;
 export function classicRoutes(deps: ClassicDeps): Router {
   const { reconciler } = deps;
   const router = new Router();
-  const streams = new Map<string, Set<SseStream>>();
+  const streams = deps.streams;
   /** The key each classic stream was opened with: a reload that removes it closes the stream. */
   const streamKeys = new Map<SseStream, KeySpec | undefined>();
   deps.gate.onKeysChanged((ring) => {

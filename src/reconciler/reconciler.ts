@@ -7,6 +7,7 @@ import { loadManifest } from '../config/load.ts';
 import { formatConfigError, type Desired, type ServerSpec } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import { isEmptyPlan, plan, summarize, type Plan } from '../plan/plan.ts';
+import type { Observer } from '../router/router.ts';
 import { createManagedServer, type ManagedServer } from '../supervisor/managed-server.ts';
 import { Schedules } from './schedules.ts';
 
@@ -25,6 +26,8 @@ export interface ReconcilerDeps {
   readonly log: Logger;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly version: string;
+  /** Metrics: the observer for a server's routers. */
+  readonly observerFor?: (server: string) => Observer;
 }
 
 export type ReloadTrigger = 'boot' | 'file' | 'signal' | 'api';
@@ -42,6 +45,7 @@ export class Reconciler {
   readonly #schedules: Schedules;
   readonly #removedListeners = new Set<(name: string) => void>();
   readonly #appliedListeners = new Set<(desired: Desired) => void>();
+  readonly #reloadListeners = new Set<(ok: boolean) => void>();
   #queue: Promise<unknown> = Promise.resolve();
   #desired: Desired | undefined;
   #lastSeenHash: string | undefined;
@@ -80,6 +84,12 @@ export class Reconciler {
     return () => this.#appliedListeners.delete(listener);
   }
 
+  /** Called after every pass that read a manifest: true when it was applied, false when it was rejected. */
+  onReload(listener: (ok: boolean) => void): () => void {
+    this.#reloadListeners.add(listener);
+    return () => this.#reloadListeners.delete(listener);
+  }
+
   /**
    * Enqueues a pass. `file` triggers skip the pass when the bytes did not change since the last look;
    * the others always re-read and re-plan.
@@ -104,6 +114,7 @@ export class Reconciler {
       this.#status = { ...this.#status, state: 'error', lastAttemptAt: at, errors };
       const outcome = this.#desired === undefined ? 'nothing to run' : 'the last good version keeps running';
       log.error({ file: this.file, trigger, errors }, `manifest rejected; ${outcome}`);
+      for (const l of this.#reloadListeners) l(false);
       return { ok: false };
     }
 
@@ -119,6 +130,7 @@ export class Reconciler {
     const summary = summarize(p);
     this.#status = { file: this.file, state: 'ok', appliedHash: desired.hash, appliedAt: at, lastAttemptAt: at, errors: [], lastPlan: summary };
     for (const l of this.#appliedListeners) l(desired);
+    for (const l of this.#reloadListeners) l(true);
     if (!isEmptyPlan(p) || trigger !== 'file') {
       log.info({ file: this.file, trigger, start: p.start, stop: p.stop, restart: p.restart.map((c) => c.name), update: p.update.map((c) => c.name), keep: p.keep }, `reload: ${summary}`);
     }
@@ -144,6 +156,7 @@ export class Reconciler {
         log: this.#deps.log,
         version: this.#deps.version,
         envFor: (s) => childEnvironment(s, this.#deps.env, this.#desired?.auth.secretEnvNames ?? desired.auth.secretEnvNames),
+        ...(this.#deps.observerFor === undefined ? {} : { observe: this.#deps.observerFor(name) }),
       });
       this.#servers.set(name, server);
       if (spec.enabled) void server.start();

@@ -23,6 +23,12 @@ import { LineSplitter } from './framing.ts';
 /** Why the gateway answered in the child's place. Faces map these to HTTP statuses. */
 export type FailureKind = 'unavailable' | 'timeout' | 'closed' | 'cancelled' | 'busy';
 
+/** How a request ended, for metrics: the child answered (`ok` or `error`), or the gateway did. */
+export type Outcome = 'ok' | 'error' | FailureKind;
+
+/** Told of every caller's request when it ends. Must be cheap: it runs on the message path. */
+export type Observer = (method: string, outcome: Outcome, seconds: number) => void;
+
 export interface RouteResult {
   readonly response: JsonRpcResponse;
   readonly failure?: FailureKind;
@@ -66,6 +72,8 @@ export type Tap = (message: JsonRpcMessage, callerId: string | undefined) => voi
 
 interface Pending {
   readonly caller: Caller | undefined;
+  readonly method: string;
+  readonly started: number;
   readonly originalId: JsonRpcId;
   readonly progressToken: string | number | undefined;
   readonly resolve: (result: RouteResult) => void;
@@ -91,6 +99,7 @@ export interface RouterOptions {
    */
   readonly exclusive?: boolean;
   readonly offered?: readonly string[];
+  readonly observe?: Observer;
 }
 
 export class Router {
@@ -111,6 +120,7 @@ export class Router {
   readonly #subscriptions = new Map<string, Set<Caller>>();
   readonly #exclusive: boolean;
   readonly #offered: ReadonlySet<string>;
+  readonly #observe: Observer | undefined;
   readonly #waiters = new Set<Waiter>();
   #nextId = 1;
   #stdin: Writable | undefined;
@@ -126,6 +136,7 @@ export class Router {
     this.queueTimeoutMs = options.queueTimeoutMs ?? 0;
     this.#exclusive = options.exclusive ?? false;
     this.#offered = new Set(options.offered ?? []);
+    this.#observe = options.observe;
   }
 
   /** Registers a caller for notifications meant for every client; returns the disconnect. */
@@ -208,7 +219,10 @@ export class Router {
         return { response: { jsonrpc: '2.0', id: message.id, result: this.#initializeAnswer(message) } };
       }
       const blocked = await this.#whenReady(options.timeoutMs ?? this.requestTimeoutMs);
-      if (blocked !== undefined) return { response: errorResponse(message.id, blocked.code, blocked.message), failure: blocked.kind };
+      if (blocked !== undefined) {
+        this.#observe?.(message.method, blocked.kind, 0);
+        return { response: errorResponse(message.id, blocked.code, blocked.message), failure: blocked.kind };
+      }
       if (message.method === Method.Initialize && this.#initializeResult !== undefined) {
         return { response: { jsonrpc: '2.0', id: message.id, result: this.#initializeAnswer(message) } };
       }
@@ -216,6 +230,7 @@ export class Router {
         return this.#subscription(message, options.caller, options);
       }
       if (!(await this.#slot())) {
+        this.#observe?.(message.method, 'busy', this.queueTimeoutMs / 1000);
         return {
           response: errorResponse(message.id, ErrorCode.ServerUnavailable, `server "${this.server}" is busy: ${this.maxInFlight} requests in flight; try again`),
           failure: 'busy',
@@ -338,7 +353,7 @@ export class Router {
       const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
       const timer = setTimeout(() => this.#abandon(gid, 'timeout', `request timed out after ${timeoutMs}ms`), timeoutMs);
       const detachAbort = options.onGone?.(() => this.#abandon(gid, 'cancelled', 'the client went away'));
-      this.#pending.set(gid, { caller: options.caller, originalId: message.id, progressToken, resolve, timer, detachAbort });
+      this.#pending.set(gid, { caller: options.caller, method: message.method, started: performance.now(), originalId: message.id, progressToken, resolve, timer, detachAbort });
       this.#write(outgoing);
     });
   }
@@ -354,6 +369,7 @@ export class Router {
 
   #settle(gid: number, p: Pending, response: JsonRpcResponse, failure?: FailureKind): void {
     this.#pending.delete(gid);
+    if (p.caller !== undefined) this.#observe?.(p.method, failure ?? ('error' in response ? 'error' : 'ok'), (performance.now() - p.started) / 1000);
     clearTimeout(p.timer);
     p.detachAbort?.();
     p.resolve(failure === undefined ? { response } : { response, failure });

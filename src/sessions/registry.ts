@@ -45,6 +45,13 @@ export class SessionRegistry {
     return n;
   }
 
+  /** Sessions of `server` with a stream open to their client. */
+  streamsFor(server: string): number {
+    let n = 0;
+    for (const s of this.#sessions.values()) if (s.server === server && s.hasStream) n++;
+    return n;
+  }
+
   get(id: string): Session | undefined {
     return this.#sessions.get(id);
   }

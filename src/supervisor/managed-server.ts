@@ -16,6 +16,7 @@ export function createManagedServer(spec: ServerSpec, deps: SupervisorDeps): Man
     maxInFlight: spec.maxInFlight,
     queueTimeoutMs: spec.queueTimeoutMs,
     offered: spec.clientCapabilities,
+    ...(deps.observe === undefined ? {} : { observe: deps.observe }),
   });
   return new Supervisor(spec, router, deps);
 }

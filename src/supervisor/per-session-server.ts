@@ -151,6 +151,7 @@ export class PerSessionServer {
       maxInFlight: spec.maxInFlight,
       queueTimeoutMs: spec.queueTimeoutMs,
       exclusive: true,
+      ...(this.#deps.observe === undefined ? {} : { observe: this.#deps.observe }),
     });
     const disconnect = router.connect(caller);
     // A session's child is never restarted: when it ends, the session ends, and the client starts anew.

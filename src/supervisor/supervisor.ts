@@ -4,7 +4,7 @@
 import type { ServerSpec } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import { LATEST_PROTOCOL_VERSION, Method } from '../protocol/jsonrpc.ts';
-import type { Router, Tap } from '../router/router.ts';
+import type { Observer, Router, Tap } from '../router/router.ts';
 import { backoffDelay, checkStartLimit, shouldRestart } from './backoff.ts';
 import { reapGroup, spawnChild, type ChildHandle, type ExitInfo } from './child-process.ts';
 import { StderrBuffer } from './stderr-buffer.ts';
@@ -33,6 +33,8 @@ export interface SupervisorDeps {
   readonly envFor: (spec: ServerSpec) => Record<string, string>;
   /** A per-session child is initialized with its client's own initialize params, verbatim. */
   readonly initializeParams?: Record<string, unknown>;
+  /** Metrics: told of every request its routers answer. */
+  readonly observe?: Observer;
 }
 
 /** What the gateway declares when it initializes a shared child: only what the manifest opts in to. */

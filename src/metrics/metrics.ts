@@ -1,0 +1,107 @@
+// Prometheus metrics (prom-client). Counters and the latency histogram are fed by the routers, through
+// an observer per server that caches its label children (the message path pays a lookup, not a hash of
+// labels); everything else is read from live state when Prometheus scrapes.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Observer, Outcome } from '../router/router.ts';
+
+/** MCP methods named in labels; anything else is `other`, so a client cannot blow up the label space. */
+const KNOWN_METHODS = new Set([
+  'initialize', 'ping', 'tools/list', 'tools/call', 'resources/list', 'resources/read', 'resources/templates/list',
+  'resources/subscribe', 'resources/unsubscribe', 'prompts/list', 'prompts/get', 'completion/complete', 'logging/setLevel',
+]);
+
+const STATES = ['starting', 'running', 'backoff', 'stopping', 'stopped', 'exited', 'failed'] as const;
+
+export interface ServerView {
+  readonly name: string;
+  readonly state: string;
+  readonly restarts: number;
+  /** Seconds since the current state began. */
+  readonly sinceSeconds: number;
+  readonly inFlight: number;
+  readonly sessions: number;
+  readonly sseClients: number;
+}
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly #requests: Counter<'server' | 'method' | 'outcome'>;
+  readonly #latency: Histogram<'server' | 'method'>;
+  readonly #reloads: Counter<'result'>;
+  readonly #lastGoodReload: Gauge;
+
+  constructor(view: () => Iterable<ServerView>) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'mcp_gateway_' });
+    this.#requests = new Counter({ name: 'mcp_gateway_requests_total', help: 'JSON-RPC requests by server, method and outcome (ok, error, timeout, closed, cancelled, busy, unavailable).', labelNames: ['server', 'method', 'outcome'], registers });
+    this.#latency = new Histogram({
+      name: 'mcp_gateway_request_duration_seconds',
+      help: 'Time from a request reaching the router to its answer.',
+      labelNames: ['server', 'method'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.#reloads = new Counter({ name: 'mcp_gateway_reloads_total', help: 'Manifest reloads by result (success, failure).', labelNames: ['result'], registers });
+    this.#lastGoodReload = new Gauge({ name: 'mcp_gateway_last_reload_success_timestamp_seconds', help: 'When a manifest was last applied (Unix time).', registers });
+
+    const gauge = (name: string, help: string, read: (s: ServerView) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['server'],
+        registers,
+        collect() {
+          this.reset();
+          for (const s of view()) this.set({ server: s.name }, read(s));
+        },
+      });
+    };
+    new Gauge({
+      name: 'mcp_gateway_server_state',
+      help: 'The state each server is in (1) and is not in (0).',
+      labelNames: ['server', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of view()) for (const st of STATES) this.set({ server: s.name, state: st }, s.state === st ? 1 : 0);
+      },
+    });
+    gauge('mcp_gateway_server_up', 'Whether the server is running (1) or not (0).', (s) => (s.state === 'running' ? 1 : 0));
+    gauge('mcp_gateway_server_restarts', 'Restarts of the server since its spec last changed.', (s) => s.restarts);
+    gauge('mcp_gateway_server_uptime_seconds', 'Seconds the server has been running (0 when it is not).', (s) => (s.state === 'running' ? s.sinceSeconds : 0));
+    gauge('mcp_gateway_requests_in_flight', 'Requests waiting for the server to answer.', (s) => s.inFlight);
+    gauge('mcp_gateway_sessions', 'Open MCP sessions on the server.', (s) => s.sessions);
+    gauge('mcp_gateway_sse_clients', 'Open SSE streams on the server (classic stream and MCP session streams).', (s) => s.sseClients);
+  }
+
+  /** The observer a server's routers report to. */
+  observer(server: string): Observer {
+    const children = new Map<string, { count: () => void; time: (v: number) => void }>();
+    return (method: string, outcome: Outcome, seconds: number) => {
+      const m = KNOWN_METHODS.has(method) ? method : 'other';
+      const key = `${m}\u0000${outcome}`;
+      let c = children.get(key);
+      if (c === undefined) {
+        const counter = this.#requests.labels(server, m, outcome);
+        const histogram = this.#latency.labels(server, m);
+        c = { count: () => counter.inc(), time: (v: number) => histogram.observe(v) };
+        children.set(key, c);
+      }
+      c.count();
+      c.time(seconds);
+    };
+  }
+
+  reloaded(ok: boolean): void {
+    this.#reloads.inc({ result: ok ? 'success' : 'failure' });
+    if (ok) this.#lastGoodReload.setToCurrentTime();
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
