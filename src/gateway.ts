@@ -40,8 +40,11 @@ export interface Gateway {
   readonly reconciler: Reconciler;
   readonly sessions: SessionRegistry;
   readonly watcher: ManifestWatcher;
-  /** Stops accepting, closes streams, stops every child. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, lets requests in flight finish for up to `graceMs` (default: listen.shutdownGrace),
+   * closes sessions and streams, stops every child. Idempotent.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export class StartupError extends Error {}
@@ -67,7 +70,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         state: st.state,
         restarts: st.restarts,
         sinceSeconds: (now - Date.parse(st.since)) / 1000,
-        inFlight: s.router?.inFlight ?? 0,
+        inFlight: s.inFlight,
         sessions: sessionsRef?.countFor(s.name) ?? 0,
         sseClients: (classicStreams.get(s.name)?.size ?? 0) + (sessionsRef?.streamsFor(s.name) ?? 0),
       };
@@ -102,12 +105,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     bodyLimit,
     metrics,
     classicStreams,
-    isReady: () => reconciler.status.appliedHash !== null,
+    isReady: () => reconciler.status.appliedHash !== null && !draining,
   });
   const mcp = { reconciler, sessions, log, sse, bodyLimit };
   const koa = app.callback();
+  let draining = false;
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
+    if (draining && url !== '/healthz') {
+      // Shutting down: new work goes elsewhere (a load balancer retries 503), requests in flight finish.
+      res.writeHead(503, { 'Content-Type': 'application/json', Connection: 'close', 'Retry-After': '1' });
+      res.end(JSON.stringify({ error: { kind: 'ShuttingDown', message: 'the gateway is shutting down' } }));
+      return;
+    }
     const route = matchMcpRoute(req.method ?? 'GET', url, req.headers[Header.SessionId] !== undefined);
     const jsonRpcFace = route !== undefined || url.endsWith('/command');
     if (!gate.admit(req, res, jsonRpcFace)) return;
@@ -148,12 +158,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   await watcher.ready;
 
+  const inFlight = (): number => {
+    let n = 0;
+    for (const s of reconciler.servers.values()) n += s.inFlight;
+    return n;
+  };
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
+  const close = (graceMs = reconciler.desired?.listen.shutdownGraceMs ?? 0): Promise<void> => {
     closing ??= (async () => {
+      draining = true;
       await watcher.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      // Requests in flight may finish, up to the grace period; then the children stop and answer the rest.
+      const deadline = Date.now() + graceMs;
+      while (inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      if (inFlight() > 0) log.warn({ inFlight: inFlight(), graceMs }, 'shutdown grace over: stopping children with requests in flight');
       await sessions.close();
       // Stopping the children answers every request in flight (with an error) before the sockets go.
       await reconciler.close();

@@ -48,6 +48,7 @@ export interface ManifestV1 {
     tls?: { cert: string; key: string };
     bodyLimit?: number;
     accessLog?: boolean;
+    shutdownGrace?: DurationIn;
   };
   auth?: AuthIn;
   defaults?: TuningIn;
@@ -81,6 +82,7 @@ export const DEFAULT_LISTEN: ListenSpec = Object.freeze({
   allowedHosts: [],
   bodyLimit: 4 * 1024 * 1024,
   accessLog: false,
+  shutdownGraceMs: 10_000,
 });
 
 const BUILTIN = {
@@ -126,6 +128,7 @@ export function resolveManifest(m: ManifestV1, file: string, hash: string, portO
     allowedHosts: Object.freeze([...(m.listen?.allowedHosts ?? [])]),
     bodyLimit: m.listen?.bodyLimit ?? DEFAULT_LISTEN.bodyLimit,
     accessLog: m.listen?.accessLog ?? DEFAULT_LISTEN.accessLog,
+    shutdownGraceMs: m.listen?.shutdownGrace === undefined ? DEFAULT_LISTEN.shutdownGraceMs : ms(m.listen.shutdownGrace),
     ...(tls === undefined ? {} : { tls: Object.freeze({ certFile: path.resolve(dir, tls.cert), keyFile: path.resolve(dir, tls.key) }) }),
   });
   const auth = resolveAuth(m.auth ?? {}, secretEnvNames);

@@ -57,6 +57,8 @@ export interface ListenSpec {
   readonly bodyLimit: number;
   /** One log line per request. */
   readonly accessLog: boolean;
+  /** On SIGTERM, how long requests in flight may take before children are stopped anyway. */
+  readonly shutdownGraceMs: number;
 }
 
 export interface RateLimitSpec {

@@ -72,7 +72,7 @@ export function classicRoutes(deps: ClassicDeps): Router {
         sharing: sup.spec.sharing,
         policy: sup.spec.restart.policy,
         schedule: sup.spec.schedule ?? null,
-        inFlight: sup.router?.inFlight ?? 0,
+        inFlight: sup.inFlight,
         sessions: deps.sessions.countFor(sup.name),
         sseClients: streams.get(sup.name)?.size ?? 0,
       })),

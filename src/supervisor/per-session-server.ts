@@ -67,6 +67,13 @@ export class PerSessionServer {
     return this.#children.size;
   }
 
+  /** Requests in flight over all of its children. */
+  get inFlight(): number {
+    let n = 0;
+    for (const { supervisor } of this.#children.values()) n += supervisor.router.inFlight;
+    return n;
+  }
+
   /** `running` means: accepting sessions. Each child's own state is in `children`. */
   status(): ServerStatus & { children: ChildStatus[] } {
     return {

@@ -91,6 +91,11 @@ export class Supervisor {
     return this.#state;
   }
 
+  /** Requests waiting for this child's answer. */
+  get inFlight(): number {
+    return this.router.inFlight;
+  }
+
   status(): ServerStatus {
     return {
       name: this.name,

@@ -200,7 +200,7 @@ describe('parseManifest: the resolved Desired', () => {
     const d = desiredOf(lines('version: 1', 'servers:', '  demo:', '    command: node'));
     expect(d.file).toBe(FILE);
     expect(d.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(d.listen).toEqual({ host: '127.0.0.1', port: 3001, corsOrigins: [], allowedHosts: [], bodyLimit: 4194304, accessLog: false });
+    expect(d.listen).toEqual({ host: '127.0.0.1', port: 3001, corsOrigins: [], allowedHosts: [], bodyLimit: 4194304, accessLog: false, shutdownGraceMs: 10000 });
     expect(d.servers.get('demo')).toEqual({
       name: 'demo',
       command: 'node',

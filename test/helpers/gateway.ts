@@ -47,7 +47,7 @@ export async function startHarness(yaml: string, options: Partial<GatewayOptions
     write: (text) => writeFileSync(file, text),
     async close() {
       open.delete(h);
-      await gateway.close();
+      await gateway.close(0);
       rmSync(dir, { recursive: true, force: true });
     },
   };
