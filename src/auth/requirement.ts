@@ -7,7 +7,7 @@ export type Requirement =
   | { readonly kind: 'server'; readonly server: string; readonly admin: boolean }
   | { readonly kind: 'admin' };
 
-const PUBLIC = new Set(['/', '/healthz', '/readyz', '/favicon.ico']);
+const PUBLIC = new Set(['/', '/healthz', '/readyz', '/favicon.ico', '/status/page.js', '/status/page.css']);
 const ADMIN_ACTIONS = new Set(['start', 'stop', 'restart', 'stderr']);
 
 export function requirement(method: string, url: string, hasSessionHeader: boolean): Requirement {

@@ -7,6 +7,7 @@ import type { SessionRegistry } from '../sessions/registry.ts';
 import type { Gate } from './gate.ts';
 import { adminRoutes } from './admin.ts';
 import { classicRoutes } from './classic.ts';
+import { STATUS_PAGE_CSP, statusPageHtml, statusRoutes } from './status-page/routes.ts';
 import { HttpError } from './errors.ts';
 import type { SseOptions, SseStream } from './sse.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
@@ -35,6 +36,13 @@ export function createApp(deps: AppDeps): Koa {
 
   const meta = new Router();
   meta.get('/', (ctx) => {
+    // Browsers get the status page; everything else keeps getting the JSON "is it up" answer.
+    if (ctx.accepts('json', 'html') === 'html') {
+      ctx.type = 'html';
+      ctx.set('Content-Security-Policy', STATUS_PAGE_CSP);
+      ctx.body = statusPageHtml();
+      return;
+    }
     ctx.body = {
       name: 'mcp-gateway',
       version: deps.version,
@@ -58,6 +66,8 @@ export function createApp(deps: AppDeps): Koa {
   const classic = classicRoutes({ reconciler: deps.reconciler, sessions: deps.sessions, gate: deps.gate, sse: deps.sse, bodyLimit: deps.bodyLimit, streams: deps.classicStreams });
   app.use(meta.routes()).use(meta.allowedMethods());
   app.use(classic.routes()).use(classic.allowedMethods());
+  const status = statusRoutes({ reconciler: deps.reconciler, sessions: deps.sessions, streams: deps.classicStreams, sse: deps.sse });
+  app.use(status.routes()).use(status.allowedMethods());
   const admin = adminRoutes({ reconciler: deps.reconciler, env: deps.env, bodyLimit: deps.bodyLimit });
   app.use(admin.routes()).use(admin.allowedMethods());
   app.use((ctx) => {

@@ -34,6 +34,27 @@ const FAILURE_STATUS: Record<FailureKind, number> = { unavailable: 503, timeout:
 
 type Ctx = ParameterizedContext;
 
+/**
+ * The servers table and the manifest's reload status, as `GET /mcp/servers` and the status page show
+ * them: only the servers `key` may see, and never an env value.
+ */
+export function serversView(deps: Pick<ClassicDeps, 'reconciler' | 'sessions' | 'streams'>, key: KeySpec | undefined): Record<string, unknown> {
+  const { reconciler, sessions, streams } = deps;
+  return {
+    servers: [...reconciler.servers.values()].filter((sup) => mayUse(key, sup.name)).map((sup) => ({
+      ...sup.status(),
+      enabled: sup.spec.enabled,
+      sharing: sup.spec.sharing,
+      policy: sup.spec.restart.policy,
+      schedule: sup.spec.schedule ?? null,
+      inFlight: sup.inFlight,
+      sessions: sessions.countFor(sup.name),
+      sseClients: streams.get(sup.name)?.size ?? 0,
+    })),
+    manifest: { ...reconciler.status, listen: reconciler.desired?.listen === undefined ? null : { host: reconciler.desired.listen.host, port: reconciler.desired.listen.port } },
+  };
+}
+
 export function classicRoutes(deps: ClassicDeps): Router {
   const { reconciler } = deps;
   const router = new Router();
@@ -63,21 +84,7 @@ export function classicRoutes(deps: ClassicDeps): Router {
   };
 
   router.get('/mcp/servers', (ctx) => {
-    const desired = reconciler.desired;
-    const key = keyOf(ctx.req);
-    ctx.body = {
-      servers: [...reconciler.servers.values()].filter((sup) => mayUse(key, sup.name)).map((sup) => ({
-        ...sup.status(),
-        enabled: sup.spec.enabled,
-        sharing: sup.spec.sharing,
-        policy: sup.spec.restart.policy,
-        schedule: sup.spec.schedule ?? null,
-        inFlight: sup.inFlight,
-        sessions: deps.sessions.countFor(sup.name),
-        sseClients: streams.get(sup.name)?.size ?? 0,
-      })),
-      manifest: { ...reconciler.status, listen: desired?.listen ?? null },
-    };
+    ctx.body = serversView(deps, keyOf(ctx.req));
   });
 
   router.get('/mcp/:server/stderr', (ctx) => {

@@ -1,0 +1,75 @@
+// The status page: static files (no build step) and /status/events, an SSE stream of the servers table
+// that sends a fresh snapshot whenever a server changes state or the manifest reloads. The page has no
+// data of its own: what it shows comes through the stream, which needs a key when keys exist.
+import { readFileSync } from 'node:fs';
+import Router from '@koa/router';
+import type { Reconciler } from '../../reconciler/reconciler.ts';
+import { keyOf } from '../gate.ts';
+import { serversView, type ClassicDeps } from '../classic.ts';
+import { SseStream, type SseOptions } from '../sse.ts';
+
+// static/ sits at the package root: three levels up from src/http/status-page/ and from dist/http/status-page/.
+const read = (name: string): string => readFileSync(new URL(`../../../static/status/${name}`, import.meta.url), 'utf8');
+const FILES = {
+  'page.html': { type: 'text/html; charset=utf-8', body: read('page.html') },
+  'page.js': { type: 'text/javascript; charset=utf-8', body: read('page.js') },
+  'page.css': { type: 'text/css; charset=utf-8', body: read('page.css') },
+} as const;
+
+/** Strict: the page loads its own script and style and talks only to this origin. */
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+export interface StatusDeps extends Pick<ClassicDeps, 'reconciler' | 'sessions' | 'streams'> {
+  readonly sse: SseOptions;
+}
+
+export function statusPageHtml(): string {
+  return FILES['page.html'].body;
+}
+
+export const STATUS_PAGE_CSP = CSP;
+
+export function statusRoutes(deps: StatusDeps): Router {
+  const router = new Router();
+  for (const name of ['page.js', 'page.css'] as const) {
+    router.get(`/status/${name}`, (ctx) => {
+      ctx.type = FILES[name].type;
+      ctx.set('Cache-Control', 'no-cache');
+      ctx.body = FILES[name].body;
+    });
+  }
+
+  router.get('/status/events', (ctx) => {
+    const key = keyOf(ctx.req);
+    ctx.respond = false;
+    const stream = new SseStream(ctx.res, deps.sse);
+    let timer: NodeJS.Timeout | undefined;
+    // Changes come in bursts (a reload restarts several servers): one snapshot per burst.
+    const send = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => stream.send(JSON.stringify(serversView(deps, key))), 50);
+    };
+    const watching = new Map<string, () => void>();
+    const watch = (r: Reconciler): void => {
+      for (const [name, sup] of r.servers) if (!watching.has(name)) watching.set(name, sup.onStatus(send));
+      for (const [name, off] of watching) {
+        if (!r.servers.has(name)) {
+          off();
+          watching.delete(name);
+        }
+      }
+    };
+    watch(deps.reconciler);
+    const offReload = deps.reconciler.onReload(() => {
+      watch(deps.reconciler);
+      send();
+    });
+    stream.send(JSON.stringify(serversView(deps, key)));
+    stream.onClose(() => {
+      clearTimeout(timer);
+      offReload();
+      for (const off of watching.values()) off();
+    });
+  });
+  return router;
+}

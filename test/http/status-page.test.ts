@@ -1,0 +1,49 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ROOT, closeAll, demoServer, manifest, running, startHarness } from '../helpers/gateway.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+let browser: Browser | undefined;
+
+afterEach(async () => {
+  await browser?.close();
+  browser = undefined;
+  await closeAll();
+});
+
+describe('status page', () => {
+  it('shows the servers live, and a restart clicked there changes the pid without a reload', async () => {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: .ci/run installs Debian's chromium`).toBe(true);
+    const h = await startHarness(manifest(demoServer('demo')));
+    const first = await running(h.url, 'demo');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+    await page.goto(`${h.url}/`);
+    const row = page.locator('tr[data-server="demo"]');
+    await expect.poll(() => row.locator('.badge').textContent()).toBe('running');
+    expect(await row.locator('td.pid').textContent()).toBe(String(first.pid));
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42)); // gone if the page reloads
+
+    await row.locator('button[name="restart"]').click();
+    await expect.poll(async () => {
+      const pid = await page.locator('tr[data-server="demo"] td.pid').textContent();
+      const state = await page.locator('tr[data-server="demo"] .badge').textContent();
+      return state === 'running' && pid !== String(first.pid);
+    }, { timeout: 10_000 }).toBe(true);
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
+    expect(await page.locator('#manifest-state').textContent()).toBe('ok');
+
+    const dir = path.join(ROOT, 'test-results');
+    mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: path.join(dir, 'status-page.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+});
