@@ -3,6 +3,7 @@
 // in the face's own error shape, and never reaches a face. The policy follows manifest reloads.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Desired, KeySpec } from '../config/types.ts';
+import { Listeners } from '../listeners.ts';
 import type { Logger } from '../log.ts';
 import { ErrorCode, Header } from '../protocol/jsonrpc.ts';
 import { KeyRing, mayUse } from '../auth/keys.ts';
@@ -45,7 +46,7 @@ export class Gate {
   readonly #log: Logger;
   readonly #limiter = new RateLimiter();
   readonly #bindHost: string;
-  readonly #keyListeners = new Set<(keys: KeyRing) => void>();
+  readonly #keyListeners = new Listeners<KeyRing>();
   readonly #bodyLimitOverride: number | undefined;
   #policy: GatePolicy;
 
@@ -64,13 +65,12 @@ export class Gate {
   update(desired: Desired): void {
     this.#policy = this.#build(desired);
     this.#limiter.retain(new Set(desired.auth.keys.map((k) => k.name)));
-    for (const l of this.#keyListeners) l(this.#policy.keys);
+    this.#keyListeners.emit(this.#policy.keys);
   }
 
   /** Called with the new key ring after every reload, to close what removed keys opened. */
   onKeysChanged(listener: (keys: KeyRing) => void): () => void {
-    this.#keyListeners.add(listener);
-    return () => this.#keyListeners.delete(listener);
+    return this.#keyListeners.add(listener);
   }
 
   #build(desired: Desired): GatePolicy {

@@ -5,6 +5,7 @@
 import { childEnvironment } from '../config/child-env.ts';
 import { loadManifest } from '../config/load.ts';
 import { formatConfigError, type Desired, type ServerSpec } from '../config/types.ts';
+import { Listeners } from '../listeners.ts';
 import type { Logger } from '../log.ts';
 import { isEmptyPlan, plan, summarize, type Plan } from '../plan/plan.ts';
 import type { Observer } from '../router/router.ts';
@@ -43,9 +44,9 @@ export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #servers = new Map<string, ManagedServer>();
   readonly #schedules: Schedules;
-  readonly #removedListeners = new Set<(name: string) => void>();
-  readonly #appliedListeners = new Set<(desired: Desired) => void>();
-  readonly #reloadListeners = new Set<(ok: boolean) => void>();
+  readonly #removedListeners = new Listeners<string>();
+  readonly #appliedListeners = new Listeners<Desired>();
+  readonly #reloadListeners = new Listeners<boolean>();
   #queue: Promise<unknown> = Promise.resolve();
   #desired: Desired | undefined;
   #lastSeenHash: string | undefined;
@@ -74,20 +75,17 @@ export class Reconciler {
 
   /** Called when a server leaves the manifest (after its child is stopped), so faces can close its streams. */
   onRemoved(listener: (name: string) => void): () => void {
-    this.#removedListeners.add(listener);
-    return () => this.#removedListeners.delete(listener);
+    return this.#removedListeners.add(listener);
   }
 
   /** Called after each manifest that loaded has been applied (keys, listen settings may have changed). */
   onApplied(listener: (desired: Desired) => void): () => void {
-    this.#appliedListeners.add(listener);
-    return () => this.#appliedListeners.delete(listener);
+    return this.#appliedListeners.add(listener);
   }
 
   /** Called after every pass that read a manifest: true when it was applied, false when it was rejected. */
   onReload(listener: (ok: boolean) => void): () => void {
-    this.#reloadListeners.add(listener);
-    return () => this.#reloadListeners.delete(listener);
+    return this.#reloadListeners.add(listener);
   }
 
   /**
@@ -114,7 +112,7 @@ export class Reconciler {
       this.#status = { ...this.#status, state: 'error', lastAttemptAt: at, errors };
       const outcome = this.#desired === undefined ? 'nothing to run' : 'the last good version keeps running';
       log.error({ file: this.file, trigger, errors }, `manifest rejected; ${outcome}`);
-      for (const l of this.#reloadListeners) l(false);
+      this.#reloadListeners.emit(false);
       return { ok: false };
     }
 
@@ -129,8 +127,8 @@ export class Reconciler {
     this.#schedules.sync(desired.servers);
     const summary = summarize(p);
     this.#status = { file: this.file, state: 'ok', appliedHash: desired.hash, appliedAt: at, lastAttemptAt: at, errors: [], lastPlan: summary };
-    for (const l of this.#appliedListeners) l(desired);
-    for (const l of this.#reloadListeners) l(true);
+    this.#appliedListeners.emit(desired);
+    this.#reloadListeners.emit(true);
     if (!isEmptyPlan(p) || trigger !== 'file') {
       log.info({ file: this.file, trigger, start: p.start, stop: p.stop, restart: p.restart.map((c) => c.name), update: p.update.map((c) => c.name), keep: p.keep }, `reload: ${summary}`);
     }
@@ -168,7 +166,7 @@ export class Reconciler {
     this.#servers.delete(name);
     await server?.close();
     server?.router?.detach('removed from the manifest');
-    for (const l of this.#removedListeners) l(name);
+    this.#removedListeners.emit(name);
   }
 
   #scheduledRestart(name: string): void {

@@ -2,6 +2,7 @@
 // session initializes (with the client's own initialize) and stopped when it ends. Its public face is the
 // supervisor's, so the reconciler and the API treat both kinds alike.
 import type { ServerSpec } from '../config/types.ts';
+import { Listeners } from '../listeners.ts';
 import type { Logger } from '../log.ts';
 import type { JsonRpcRequest } from '../protocol/jsonrpc.ts';
 import { Router, type Caller, type Tap } from '../router/router.ts';
@@ -30,8 +31,6 @@ interface Entry {
   readonly ended: Set<(reason: string) => void>;
 }
 
-type Listener<T> = (value: T) => void;
-
 export class PerSessionServer {
   readonly name: string;
   readonly stderr: StderrBuffer;
@@ -45,8 +44,8 @@ export class PerSessionServer {
   #closed = false;
   readonly #children = new Map<Caller, Entry>();
   readonly #taps = new Set<Tap>();
-  readonly #statusListeners = new Set<Listener<ServerStatus>>();
-  readonly #stderrListeners = new Set<Listener<string>>();
+  readonly #statusListeners = new Listeners<ServerStatus>();
+  readonly #stderrListeners = new Listeners<string>();
 
   constructor(spec: ServerSpec, deps: SupervisorDeps) {
     this.name = spec.name;
@@ -92,14 +91,12 @@ export class PerSessionServer {
     };
   }
 
-  onStatus(listener: Listener<ServerStatus>): () => void {
-    this.#statusListeners.add(listener);
-    return () => this.#statusListeners.delete(listener);
+  onStatus(listener: (status: ServerStatus) => void): () => void {
+    return this.#statusListeners.add(listener);
   }
 
-  onStderr(listener: Listener<string>): () => void {
-    this.#stderrListeners.add(listener);
-    return () => this.#stderrListeners.delete(listener);
+  onStderr(listener: (line: string) => void): () => void {
+    return this.#stderrListeners.add(listener);
   }
 
   /** Observes the messages of every child, present and future. */
@@ -170,7 +167,7 @@ export class PerSessionServer {
     this.#children.set(caller, entry);
     supervisor.onStderr((line) => {
       this.stderr.push(line);
-      for (const l of this.#stderrListeners) l(line);
+      this.#stderrListeners.emit(line);
     });
     supervisor.onStatus((s) => {
       if (s.state === 'exited' || s.state === 'failed' || s.state === 'stopped') this.#ended(caller, s.lastError ?? `child ${s.state}`);
@@ -227,6 +224,6 @@ export class PerSessionServer {
     this.#since = new Date();
     const status = this.status();
     this.#deps.log.info({ server: this.name, state, reason }, 'server state');
-    for (const l of this.#statusListeners) l(status);
+    this.#statusListeners.emit(status);
   }
 }

@@ -2,6 +2,7 @@
 // by policy with backoff and a start limit, and stops its whole process group. Readiness is the MCP
 // initialize handshake, done by the gateway itself through the server's router.
 import type { ServerSpec } from '../config/types.ts';
+import { Listeners } from '../listeners.ts';
 import type { Logger } from '../log.ts';
 import { LATEST_PROTOCOL_VERSION, Method } from '../protocol/jsonrpc.ts';
 import type { Observer, Router, Tap } from '../router/router.ts';
@@ -46,8 +47,6 @@ export function gatewayInitializeParams(spec: ServerSpec, version: string): Reco
   };
 }
 
-type Listener<T> = (value: T) => void;
-
 export class Supervisor {
   readonly name: string;
   readonly router: Router;
@@ -72,8 +71,8 @@ export class Supervisor {
   #startFailed = false;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
-  readonly #statusListeners = new Set<Listener<ServerStatus>>();
-  readonly #stderrListeners = new Set<Listener<string>>();
+  readonly #statusListeners = new Listeners<ServerStatus>();
+  readonly #stderrListeners = new Listeners<string>();
 
   constructor(spec: ServerSpec, router: Router, deps: SupervisorDeps) {
     this.name = spec.name;
@@ -109,14 +108,12 @@ export class Supervisor {
     };
   }
 
-  onStatus(listener: Listener<ServerStatus>): () => void {
-    this.#statusListeners.add(listener);
-    return () => this.#statusListeners.delete(listener);
+  onStatus(listener: (status: ServerStatus) => void): () => void {
+    return this.#statusListeners.add(listener);
   }
 
-  onStderr(listener: Listener<string>): () => void {
-    this.#stderrListeners.add(listener);
-    return () => this.#stderrListeners.delete(listener);
+  onStderr(listener: (line: string) => void): () => void {
+    return this.#stderrListeners.add(listener);
   }
 
   /** Observes every message of the child (see Router.tap). */
@@ -294,7 +291,7 @@ export class Supervisor {
   #onStderr(line: string): void {
     this.stderr.push(line);
     this.#deps.log.info({ server: this.name, stderr: line }, 'child stderr');
-    for (const l of this.#stderrListeners) l(line);
+    this.#stderrListeners.emit(line);
   }
 
   #setState(state: ServerState, reason: StateReason | null): void {
@@ -304,6 +301,6 @@ export class Supervisor {
     this.#since = new Date();
     const status = this.status();
     this.#deps.log.info({ server: this.name, state, pid: status.pid, reason, error: this.#lastError ?? undefined }, 'server state');
-    for (const l of this.#statusListeners) l(status);
+    this.#statusListeners.emit(status);
   }
 }
