@@ -93,6 +93,10 @@ function manifestNotes(prev: Desired, next: Desired): string[] {
   const b = next as unknown as Record<string, unknown>;
   for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
     if (k === 'file' || k === 'hash' || k === 'servers' || comparable(a[k]) === comparable(b[k])) continue;
+    if (k === 'auth') {
+      notes.push(...authNotes(prev.auth, next.auth));
+      continue;
+    }
     if (k !== 'listen') {
       notes.push(`${k} changed`);
       continue;
@@ -103,6 +107,26 @@ function manifestNotes(prev: Desired, next: Desired): string[] {
       notes.push(restart ? `listen.${f}: ${prev.listen[f]} → ${next.listen[f]} (applies at the next restart of the gateway)` : `listen.${f} changed`);
     }
   }
+  return notes;
+}
+
+/** Who gains or loses access: keys by name, and which of their fields changed (a new hash reads "key"). */
+function authNotes(prev: Desired['auth'], next: Desired['auth']): string[] {
+  const notes: string[] = [];
+  const before = new Map(prev.keys.map((k) => [k.name, k]));
+  const after = new Map(next.keys.map((k) => [k.name, k]));
+  for (const [name, k] of after) {
+    const old = before.get(name);
+    if (old === undefined) {
+      notes.push(`auth: key ${name} added`);
+      continue;
+    }
+    const fields = (Object.keys(k) as (keyof typeof k)[]).filter((f) => comparable(k[f]) !== comparable(old[f]));
+    if (fields.length > 0) notes.push(`auth: key ${name} changed (${fields.map((f) => (f === 'sha256' ? 'key' : f)).join(', ')})`);
+  }
+  for (const name of before.keys()) if (!after.has(name)) notes.push(`auth: key ${name} removed`);
+  const rest = (a: Desired['auth']): string => comparable({ ...a, keys: undefined, secretEnvNames: undefined });
+  if (rest(prev) !== rest(next)) notes.push('auth changed (besides keys)');
   return notes;
 }
 

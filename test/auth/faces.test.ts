@@ -168,8 +168,8 @@ describe('limits', () => {
       // Chunked (no Content-Length): cut off at the limit while it streams in.
       const chunked = await send({ headers: { 'content-type': 'application/json' }, body: new Blob([body]).stream(), duplex: 'half' } as RequestInit, '/mcp/demo/command');
       expect(chunked).toEqual({ status: 413, code: -32600 });
-      // Ten 10 MiB bodies held would be 100 MiB and more.
-      expect(g.rssBytes() - before).toBeLessThan(30 * 1024 * 1024);
+      // Ten 10 MiB bodies held would be 100 MiB and more; what grows is the young generation and socket buffers.
+      expect(g.rssBytes() - before).toBeLessThan(50 * 1024 * 1024);
     } finally {
       await g.stop();
     }

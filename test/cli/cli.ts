@@ -31,12 +31,14 @@ function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return { ...base, ...env };
 }
 
-export function cli(args: string[], env: Record<string, string | undefined> = {}, cwd = ROOT): Promise<CliResult> {
-  const proc = spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs the bin with `args`; `input`, when given, is its stdin (else stdin is /dev/null). */
+export function cli(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<CliResult> {
+  const proc = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(env), stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (input !== undefined) proc.stdin!.end(input);
   let stdout = '';
   let stderr = '';
-  proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  proc.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   return new Promise((resolve) => proc.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
@@ -53,8 +55,8 @@ export interface RunningGateway {
 }
 
 /** `mcp-gateway run --config FILE` on an ephemeral port; resolves at its "listening" log line. */
-export async function runGateway(file: string): Promise<RunningGateway> {
-  const proc = spawn(process.execPath, [BIN, 'run', '--config', file], { env: cliEnv({ PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runGateway(file: string, env: Record<string, string> = {}): Promise<RunningGateway> {
+  const proc = spawn(process.execPath, [BIN, 'run', '--config', file], { env: cliEnv({ ...env, PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   cleanups.push(async () => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');

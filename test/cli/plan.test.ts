@@ -120,6 +120,21 @@ describe('mcp-gateway plan FILE --against FILE', () => {
     expect(r.stdout).toContain('! listen.port: 3001 → 3002 (applies at the next restart of the gateway)\n');
   });
 
+  it('names the keys that are added, removed or changed, and never prints a key', async () => {
+    const hash = (c: string): string => c.repeat(64);
+    const auth = (keys: string): string => `version: 1\nauth:\n  keys:\n${keys}servers:\n  a: { command: node }\n  b: { command: node }\n`;
+    const f = files({
+      'old.yaml': auth(`    - { name: alice, sha256: ${hash('a')}, servers: "*" }\n    - { name: bob, sha256: ${hash('b')}, servers: [a] }\n    - { name: ops, key: "\${ADMIN_KEY}", servers: "*", admin: true }\n`),
+      'new.yaml': auth(`    - { name: bob, sha256: ${hash('c')}, servers: [a, b] }\n    - { name: ops, key: "\${ADMIN_KEY}", servers: "*", admin: true }\n    - { name: carol, sha256: ${hash('d')}, servers: [b] }\n`),
+    });
+    const r = await cli(['plan', f['new.yaml']!, '--against', f['old.yaml']!], { ADMIN_KEY: MARKER });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe(
+      '= keep    a\n= keep    b\n! auth: key bob changed (key, servers)\n! auth: key carol added\n! auth: key alice removed\nPlan: 0 to start, 0 to restart, 0 to update, 0 to stop, 2 kept, 3 other changes.\n',
+    );
+    expect(r.stdout + r.stderr).not.toContain(MARKER);
+  });
+
   it('exits 1 with file:line:col: message when either manifest does not load', async () => {
     const f = files({ 'good.yaml': NEW, 'bad.yaml': 'version: 1\nservers:\n  a:\n    comand: node\n' });
     const newBad = await cli(['plan', f['bad.yaml']!, '--against', f['good.yaml']!], env);

@@ -1,0 +1,64 @@
+// `plan --against URL` against a real gateway (`mcp-gateway run`, the lead's POST /admin/plan), end to end:
+// the plan is made from what runs there, with the gateway's environment, and only admin keys may ask.
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEMO } from '../helpers/gateway.ts';
+import { cleanup, cli, runGateway, tempDir } from './cli.ts';
+
+afterEach(cleanup);
+
+const ADMIN = 'admin-key-e2e-0123456789';
+const VIEWER = 'viewer-key-e2e-0123456789';
+const MARKER = 'S3CRET-E2E-MARKER-2718';
+const sha = (k: string): string => createHash('sha256').update(k).digest('hex');
+
+function manifest(servers: string): string {
+  return `version: 1
+auth:
+  keys:
+    - { name: ops, sha256: ${sha(ADMIN)}, servers: "*", admin: true }
+    - { name: viewer, sha256: ${sha(VIEWER)}, servers: "*" }
+servers:
+${servers}`;
+}
+
+const demo = (name: string, extra = ''): string => `  ${name}:\n    command: node\n    args: [${JSON.stringify(DEMO)}]\n${extra}`;
+
+describe('mcp-gateway plan FILE --against URL (a real gateway)', () => {
+  it('plans against what runs, refuses a key that is not admin, and reports errors at FILE\'s lines', async () => {
+    const dir = tempDir();
+    const running = path.join(dir, 'mcp-gateway.yaml');
+    writeFileSync(running, manifest(demo('a') + demo('b') + demo('c')));
+    // ${PLAN_E2E_TOKEN} is set in the gateway's environment only: it interpolates, the value stays there.
+    const g = await runGateway(running, { PLAN_E2E_TOKEN: MARKER });
+    const next = path.join(dir, 'next.yaml');
+    writeFileSync(next, manifest(demo('a', '    requestTimeout: 5s\n') + demo('c', '    env: { TOKEN: "${PLAN_E2E_TOKEN}" }\n') + demo('d')));
+
+    const r = await cli(['plan', next, '--against', g.url], { MCP_GATEWAY_KEY: ADMIN });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('+ start   d\n~ restart c (env.TOKEN)\n~ update  a (requestTimeout)\n- stop    b\nPlan: 1 to start, 1 to restart, 1 to update, 1 to stop, 0 kept.\n');
+
+    const same = await cli(['plan', running, '--against', g.url, '--json'], { MCP_GATEWAY_KEY: ADMIN });
+    expect(same.code).toBe(0);
+    expect(JSON.parse(same.stdout)).toMatchObject({ ok: true, changes: false, plan: { keep: ['a', 'b', 'c'] } });
+
+    const viewer = await cli(['plan', next, '--against', g.url], { MCP_GATEWAY_KEY: VIEWER });
+    expect(viewer.code).toBe(1);
+    expect(viewer.stderr).toContain('HTTP 403');
+    expect(viewer.stderr).toContain('planning needs a key with admin: true');
+
+    const bad = path.join(dir, 'bad.yaml');
+    writeFileSync(bad, manifest('  a:\n    comand: node\n'));
+    const invalid = await cli(['plan', bad, '--against', g.url], { MCP_GATEWAY_KEY: ADMIN });
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain(`${bad}:8:5: unknown key "comand"`);
+    for (const text of [r, same, viewer, invalid].flatMap((x) => [x.stdout, x.stderr])) {
+      expect(text).not.toContain(ADMIN);
+      expect(text).not.toContain(VIEWER);
+      expect(text).not.toContain(MARKER);
+    }
+  });
+});
