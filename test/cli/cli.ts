@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, waitFor } from '../helpers/gateway.ts';
+import { ROOT } from '../helpers/gateway.ts';
+import { spawnGateway } from '../helpers/process-gateway.ts';
 
 export const BIN = path.join(ROOT, 'bin', 'mcp-gateway.js');
 
@@ -56,17 +57,9 @@ export interface RunningGateway {
 
 /** `mcp-gateway run --config FILE` on an ephemeral port; resolves at its "listening" log line. */
 export async function runGateway(file: string, env: Record<string, string> = {}): Promise<RunningGateway> {
-  const proc = spawn(process.execPath, [BIN, 'run', '--config', file], { env: cliEnv({ ...env, PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  cleanups.push(async () => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-    await exited;
-  });
-  const out: string[] = [];
-  proc.stdout.on('data', (c: Buffer) => out.push(...c.toString().split('\n')));
-  proc.stderr.on('data', (c: Buffer) => out.push(c.toString()));
-  const line = await waitFor(() => out.find((l) => l.includes('"msg":"listening"')), 'listening log line', 15_000);
-  return { proc, url: (JSON.parse(line) as { url: string }).url, out };
+  const g = await spawnGateway(['--config', file], { MCP_GATEWAY_KEY: undefined, MCP_GATEWAY_URL: undefined, MCP_GATEWAY_CONFIG: undefined, ...env });
+  cleanups.push(async () => void (await g.stop()));
+  return g;
 }
 
 export interface StubRequest {

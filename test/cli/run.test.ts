@@ -1,9 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getJson, post, DEMO, ROOT, alive, callTool, command, running, servers, waitFor } from '../helpers/gateway.ts';
+import { getJson, DEMO, ROOT, alive, callTool, command, running, servers, waitFor } from '../helpers/gateway.ts';
+import { spawnGateway, type GatewayProcess } from '../helpers/process-gateway.ts';
 
 const BIN = path.join(ROOT, 'bin', 'mcp-gateway.js');
 const started: { proc: ChildProcess; dir?: string }[] = [];
@@ -15,30 +16,10 @@ afterEach(() => {
   }
 });
 
-interface Running {
-  proc: ChildProcess;
-  url: string;
-  out: string[];
-  exited: Promise<number | null>;
-}
-
-async function runGateway(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Running> {
-  const proc = spawn(process.execPath, [BIN, 'run', ...args], { cwd, env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  started.push({ proc });
-  const out: string[] = [];
-  let buf = '';
-  proc.stdout!.on('data', (c: Buffer) => {
-    buf += c.toString();
-    let nl;
-    while ((nl = buf.indexOf('\n')) !== -1) {
-      out.push(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
-    }
-  });
-  proc.stderr!.on('data', (c: Buffer) => out.push(c.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const line = await waitFor(() => out.find((l) => l.includes('"msg":"listening"')), 'listening log line', 15_000);
-  return { proc, url: JSON.parse(line).url as string, out, exited };
+async function runGateway(args: string[], env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const g = await spawnGateway(args, env);
+  started.push({ proc: g.proc });
+  return g;
 }
 
 function tempManifest(text: string): { dir: string; file: string } {

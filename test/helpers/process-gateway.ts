@@ -19,10 +19,13 @@ export const START_FLAGS: string[] = (JSON.parse(readFileSync(path.join(ROOT, 'p
   .split(' ')
   .filter((w) => w.startsWith('--'));
 
+/** `env` goes over the test's own environment (PORT=0 first); a key set to undefined is removed. */
 export async function spawnGateway(args: string[], env: Record<string, string | undefined> = {}, nodeFlags: string[] = START_FLAGS): Promise<GatewayProcess> {
+  const merged: NodeJS.ProcessEnv = { ...process.env, PORT: '0', ...env };
+  for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
   const proc = spawn(process.execPath, [...nodeFlags, path.join(ROOT, 'bin', 'mcp-gateway.js'), 'run', ...args], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', ...env },
+    env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out: string[] = [];
