@@ -7,7 +7,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadManifest, parseManifest } from '../config/load.ts';
 import { formatConfigError, type ConfigError, type Desired } from '../config/types.ts';
-import { isEmptyPlan, plan, stableJson, type Plan } from '../plan/plan.ts';
+import { manifestNotes } from '../plan/notes.ts';
+import { isEmptyPlan, plan, type Plan } from '../plan/plan.ts';
 import { answerProblem, baseUrl, call, parseOptions, printable, readKey, type Env, type Io } from './args.ts';
 
 export const PLAN_EXIT = { none: 0, error: 1, changes: 2 } as const;
@@ -84,62 +85,6 @@ async function againstGateway(file: string, given: string | undefined, keyFile: 
 function fromGateway(line: string, file: string): Problem {
   const m = /^.*:(\d+):(\d+): ([\s\S]*)$/.exec(line);
   return m ? { file, line: Number(m[1]), col: Number(m[2]), message: m[3]! } : { message: line };
-}
-
-/** Changes outside `servers`: named, with values only for listen's host and port (any other could be a secret). */
-function manifestNotes(prev: Desired, next: Desired): string[] {
-  const notes: string[] = [];
-  const a = prev as unknown as Record<string, unknown>;
-  const b = next as unknown as Record<string, unknown>;
-  for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
-    if (k === 'file' || k === 'hash' || k === 'servers' || comparable(a[k]) === comparable(b[k])) continue;
-    if (k === 'auth') {
-      notes.push(...authNotes(prev.auth, next.auth));
-      continue;
-    }
-    if (k !== 'listen') {
-      notes.push(`${k} changed`);
-      continue;
-    }
-    for (const f of [...new Set([...Object.keys(prev.listen), ...Object.keys(next.listen)])].sort() as (keyof Desired['listen'])[]) {
-      if (comparable(prev.listen[f]) === comparable(next.listen[f])) continue;
-      const restart = f === 'host' || f === 'port';
-      notes.push(restart ? `listen.${f}: ${prev.listen[f]} → ${next.listen[f]} (applies at the next restart of the gateway)` : `listen.${f} changed`);
-    }
-  }
-  return notes;
-}
-
-/** Who gains or loses access: keys by name, and which of their fields changed (a new hash reads "key"). */
-function authNotes(prev: Desired['auth'], next: Desired['auth']): string[] {
-  const notes: string[] = [];
-  const before = new Map(prev.keys.map((k) => [k.name, k]));
-  const after = new Map(next.keys.map((k) => [k.name, k]));
-  for (const [name, k] of after) {
-    const old = before.get(name);
-    if (old === undefined) {
-      notes.push(`auth: key ${name} added`);
-      continue;
-    }
-    const fields = (Object.keys(k) as (keyof typeof k)[]).filter((f) => comparable(k[f]) !== comparable(old[f]));
-    if (fields.length > 0) notes.push(`auth: key ${name} changed (${fields.map((f) => (f === 'sha256' ? 'key' : f)).join(', ')})`);
-  }
-  for (const name of before.keys()) if (!after.has(name)) notes.push(`auth: key ${name} removed`);
-  const rest = (a: Desired['auth']): string => comparable({ ...a, keys: undefined, secretEnvNames: undefined });
-  if (rest(prev) !== rest(next)) notes.push('auth changed (besides keys)');
-  return notes;
-}
-
-/** stableJson that also sees into Maps and Sets (which JSON would print as {}). */
-function comparable(v: unknown): string {
-  const plain = (x: unknown): unknown => {
-    if (x instanceof Map) return Object.fromEntries([...x].map(([k, y]) => [String(k), plain(y)]));
-    if (x instanceof Set) return [...x].map(plain).sort();
-    if (Array.isArray(x)) return x.map(plain);
-    if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, plain(y)]));
-    return x;
-  };
-  return stableJson(plain(v));
 }
 
 function report(outcome: Outcome, json: boolean, io: Io): number {

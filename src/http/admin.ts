@@ -4,6 +4,7 @@
 import Router from '@koa/router';
 import { parseManifest } from '../config/load.ts';
 import { formatConfigError, type ServerSpec } from '../config/types.ts';
+import { manifestNotes } from '../plan/notes.ts';
 import { plan } from '../plan/plan.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import { readText } from './body.ts';
@@ -36,7 +37,9 @@ export function adminRoutes(deps: AdminDeps): Router {
       return;
     }
     const actual = new Map<string, ServerSpec>([...deps.reconciler.servers].map(([n, s]) => [n, s.spec]));
-    ctx.body = { ok: true, plan: plan(loaded.desired.servers, actual) };
+    const running = deps.reconciler.desired;
+    const notes = running === undefined ? [] : manifestNotes(running, loaded.desired);
+    ctx.body = { ok: true, plan: plan(loaded.desired.servers, actual), notes };
   });
 
   return router;

@@ -16,6 +16,9 @@ describe('POST /admin/plan', () => {
     expect(r.status).toBe(200);
     expect(r.body.plan).toEqual({ start: ['c'], stop: ['b'], restart: [{ name: 'a', changed: ['env.TOKEN'] }], update: [], keep: [] });
     expect(JSON.stringify(r.body)).not.toContain('v4lue-marker');
+    expect(r.body.notes).toEqual([]);
+    const withKey = await planOf(h.url, manifest(demoServer('a') + demoServer('b')).replace('servers:', 'auth: { keys: [ { name: newkey, sha256: "' + 'a'.repeat(64) + '", servers: "*" } ] }\nservers:'));
+    expect(withKey.body.notes).toEqual(['auth: key newkey added']);
     // Nothing was applied.
     expect((await running(h.url, 'b')).state).toBe('running');
   });
