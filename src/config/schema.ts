@@ -33,7 +33,8 @@ export function isTimeZone(tz: string): boolean {
 
 // verbose: errors carry parentSchema (to list the allowed keys) and data (to explain a bad cron field).
 const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-ajv.addFormat('duration', { type: 'string', validate: (s: string) => parseDuration(s) !== undefined });
+// Not 'duration': JSON Schema 2020-12 defines that one as ISO 8601 (PT5S), and editors would flag '5s'.
+ajv.addFormat('unit-duration', { type: 'string', validate: (s: string) => parseDuration(s) !== undefined });
 ajv.addFormat('cron', { type: 'string', validate: (s: string) => cronValid(s) });
 ajv.addFormat('timezone', { type: 'string', validate: isTimeZone });
 const validateManifest = ajv.compile(manifestSchema);
@@ -116,7 +117,7 @@ function describe(e: ErrorObject): SchemaProblem | undefined {
   // The inner error of a propertyNames check; the propertyNames error itself says it better.
   if (e.propertyName !== undefined) return undefined;
   // Whatever failed inside the duration definition (type, format, minimum), the fix is the same.
-  if (e.parentSchema?.format === 'duration') return value(`${at}: ${DURATION_HINT}`);
+  if (e.parentSchema?.format === 'unit-duration') return value(`${at}: ${DURATION_HINT}`);
 
   switch (e.keyword) {
     case 'additionalProperties': {
@@ -169,7 +170,7 @@ function describe(e: ErrorObject): SchemaProblem | undefined {
 }
 
 function formatMessage(format: string, data: unknown): string {
-  if (format === 'duration') return DURATION_HINT;
+  if (format === 'unit-duration') return DURATION_HINT;
   if (format === 'timezone') return 'unknown time zone; use an IANA name such as Europe/Berlin or UTC';
   if (format === 'cron') {
     // Name the failing field, never echo the expression (it may come from the environment).
