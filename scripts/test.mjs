@@ -13,7 +13,7 @@ let failed = 0;
 // The type check of everything, then the build of src/ into dist/ (what bin/mcp-gateway.js runs, and so
 // what the CLI tests run): one counted step.
 const tsc = spawnSync('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], { stdio: 'inherit' });
-const build = tsc.status === 0 ? spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' }) : tsc;
+const build = tsc.status === 0 ? spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' }) : tsc;
 if (build.status === 0) passed++;
 else {
   failed++;
