@@ -7,7 +7,8 @@
 // env_names (the names of its environment variables, never their values),
 // and one resource per name under demo://notes/<name>, subscribable.
 // Test switches (environment): DEMO_NOISE=1 writes a non-JSON line to stdout at start; DEMO_TRACE=1 logs
-// every method received to stderr; DEMO_STUBBORN=1 ignores SIGTERM and the end of stdin.
+// every method received to stderr; DEMO_STUBBORN=1 ignores SIGTERM and the end of stdin;
+// DEMO_INIT_DELAY_MS answers initialize that much later (a slow first start).
 import { createInterface } from 'node:readline';
 
 const PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
@@ -186,6 +187,8 @@ async function handle(msg) {
     let result;
     switch (msg.method) {
       case 'initialize': {
+        const delay = Number(process.env.DEMO_INIT_DELAY_MS ?? 0);
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         const asked = msg.params?.protocolVersion;
         result = {
           protocolVersion: PROTOCOL_VERSIONS.includes(asked) ? asked : PROTOCOL_VERSIONS[0],

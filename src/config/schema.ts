@@ -163,7 +163,7 @@ function describe(e: ErrorObject): SchemaProblem | undefined {
       if (at === 'listen.port') return value(`${at}: must be a port number from 0 to 65535`);
       return value(`${at}: must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${String(params.limit)}`);
     case 'minLength':
-      return value(`${at}: must not be empty`);
+      return value(Number(params.limit) <= 1 ? `${at}: must not be empty` : `${at}: must be at least ${String(params.limit)} characters long`);
     default:
       return value(`${at}: ${e.message ?? 'is not valid'}`);
   }

@@ -1,7 +1,8 @@
 // Admin routes (an admin key when keys exist; the gate checks): reload the manifest now, and plan a
 // manifest against what runs, computed here with the gateway's own environment, so that no value of it
 // ever leaves the gateway (the CLI's `plan --against URL`).
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { exactRouter } from './koa-router.ts';
 import { parseManifest } from '../config/load.ts';
 import { formatConfigError, type ServerSpec } from '../config/types.ts';
 import { manifestNotes } from '../plan/notes.ts';
@@ -16,7 +17,7 @@ export interface AdminDeps {
 }
 
 export function adminRoutes(deps: AdminDeps): Router {
-  const router = new Router({ prefix: '/admin' });
+  const router = exactRouter('/admin');
 
   router.post('/reload', async (ctx) => {
     const outcome = await deps.reconciler.reload('api');

@@ -1,6 +1,7 @@
 // The Koa application: a small stack of middleware that each do one thing, then the routes.
 import Koa from 'koa';
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { exactRouter } from './koa-router.ts';
 import type { Logger } from '../log.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
@@ -34,7 +35,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errors(deps.log));
   app.use(securityHeaders);
 
-  const meta = new Router();
+  const meta = exactRouter();
   meta.get('/', (ctx) => {
     // Browsers get the status page; everything else keeps getting the JSON "is it up" answer.
     if (ctx.accepts('json', 'html') === 'html') {

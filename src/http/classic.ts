@@ -2,7 +2,8 @@
 // message, or follow its live stream. Routes read ctx, call the reconciler's supervisors and routers, and
 // set the answer; they never touch a child.
 import type { ParameterizedContext } from 'koa';
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { exactRouter } from './koa-router.ts';
 import { ErrorCode, checkMessage, errorResponse, isResponse } from '../protocol/jsonrpc.ts';
 import type { FailureKind } from '../router/router.ts';
 import type { ManagedServer } from '../supervisor/managed-server.ts';
@@ -57,7 +58,7 @@ export function serversView(deps: Pick<ClassicDeps, 'reconciler' | 'sessions' | 
 
 export function classicRoutes(deps: ClassicDeps): Router {
   const { reconciler } = deps;
-  const router = new Router();
+  const router = exactRouter();
   const streams = deps.streams;
   /** The key each classic stream was opened with: a reload that removes it closes the stream. */
   const streamKeys = new Map<SseStream, KeySpec | undefined>();
@@ -68,8 +69,15 @@ export function classicRoutes(deps: ClassicDeps): Router {
       if (!allowed) stream.close();
     }
   });
-  // One caller for the whole classic API, so a notifications/cancelled sent here finds its request.
-  const caller = { id: 'classic' };
+  // One caller per key across the classic API: a notifications/cancelled sent here finds that key's
+  // request, and never another key's.
+  const callers = new Map<string, { id: string }>();
+  const callerFor = (key: KeySpec | undefined): { id: string } => {
+    const name = key?.name ?? '';
+    let c = callers.get(name);
+    if (c === undefined) callers.set(name, (c = { id: `classic:${name}` }));
+    return c;
+  };
 
   reconciler.onRemoved((name) => {
     for (const s of streams.get(name) ?? []) s.close();
@@ -105,6 +113,7 @@ export function classicRoutes(deps: ClassicDeps): Router {
     const sup = reconciler.servers.get(name);
     if (sup === undefined) throw new HttpError(404, errorResponse(null, ErrorCode.InvalidRequest, `no server named "${name}" in the manifest`));
     const router = sup.router;
+    const caller = callerFor(keyOf(ctx.req));
     if (router === undefined) {
       throw new HttpError(409, errorResponse(null, ErrorCode.InvalidRequest, `server "${name}" runs a child per MCP session; use /mcp/${name}/mcp`));
     }

@@ -130,8 +130,12 @@ async function post(server: string, req: IncomingMessage, res: ServerResponse, d
     session.notify(message);
     return sendEmpty(res, 202);
   }
-  // A client that drops the POST gives the request up: the child hears a cancel.
-  await session.request(message, new PostAnswer(res, deps.sse, BASE_HEADERS, prefersStream(req)), whenClientGoes(res));
+  // A client that drops a plain POST gives the request up: the child hears a cancel. Once events with ids
+  // went out, a drop is no cancel (the spec says so): the client may resume with Last-Event-ID, and the
+  // answer waits in the session's event log, bounded by requestTimeout.
+  const answer = new PostAnswer(res, deps.sse, BASE_HEADERS, prefersStream(req));
+  const onGone = whenClientGoes(res);
+  await session.request(message, answer, (giveUp) => onGone(() => void (answer.resumable || giveUp())));
 }
 
 async function initialize(server: string, message: JsonRpcRequest, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Promise<void> {

@@ -49,6 +49,8 @@ export class Reconciler {
   readonly #reloadListeners = new Listeners<boolean>();
   #queue: Promise<unknown> = Promise.resolve();
   #desired: Desired | undefined;
+  /** The variables holding keys in the manifest being applied: set before any child of it is spawned. */
+  #secretEnvNames: readonly string[] = [];
   #lastSeenHash: string | undefined;
   #status: ManifestStatus;
   #closed = false;
@@ -119,6 +121,7 @@ export class Reconciler {
     const desired = loaded.desired;
     const actual = new Map<string, ServerSpec>([...this.#servers].map(([n, s]) => [n, s.spec]));
     const p = plan(desired.servers, actual);
+    this.#secretEnvNames = desired.auth.secretEnvNames;
     await this.#apply(p, desired);
     if (this.#desired !== undefined && (this.#desired.listen.host !== desired.listen.host || this.#desired.listen.port !== desired.listen.port)) {
       log.warn({ file: this.file }, 'listen address changed in the manifest; it applies at the next gateway restart');
@@ -153,7 +156,7 @@ export class Reconciler {
       const server = createManagedServer(spec, {
         log: this.#deps.log,
         version: this.#deps.version,
-        envFor: (s) => childEnvironment(s, this.#deps.env, this.#desired?.auth.secretEnvNames ?? desired.auth.secretEnvNames),
+        envFor: (s) => childEnvironment(s, this.#deps.env, this.#secretEnvNames),
         ...(this.#deps.observerFor === undefined ? {} : { observe: this.#deps.observerFor(name) }),
       });
       this.#servers.set(name, server);

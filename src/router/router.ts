@@ -298,7 +298,9 @@ export class Router {
         return ok;
       }
       const result = await this.#send(message, options);
-      if (!('error' in result.response)) {
+      // Only connected callers (sessions) hold subscriptions: they are told of updates, and their
+      // disconnect lets the subscription go. One that left while this was in flight holds none.
+      if (!('error' in result.response) && this.#connected.has(caller)) {
         const now = this.#subscriptions.get(uri);
         if (now === undefined) this.#subscriptions.set(uri, new Set([caller]));
         else now.add(caller);

@@ -70,18 +70,28 @@ export class SessionRegistry {
     if (this.countFor(server.name) > server.spec.maxSessions) {
       return { status: 503, code: ErrorCode.ServerUnavailable, message: `server "${server.name}" has reached maxSessions (${server.spec.maxSessions})` };
     }
+    session.initializing = true;
     let binding: Binding;
-    if (server instanceof PerSessionServer) {
-      const child = await server.open(initialize, session);
-      if ('status' in child) return { status: child.status, code: ErrorCode.ServerUnavailable, message: child.message };
-      child.onEnded((reason) => void this.end(session.id, `its child ended: ${reason}`));
-      binding = child;
-    } else {
-      const router = server.router;
-      const answer = await router.request(initialize, { caller: session });
-      if ('error' in answer.response) return { status: 503, code: answer.response.error.code, message: answer.response.error.message };
-      const disconnect = router.connect(session);
-      binding = { router, initializeResult: answer.response.result, release: async () => disconnect() };
+    try {
+      if (server instanceof PerSessionServer) {
+        const child = await server.open(initialize, session);
+        if ('status' in child) return { status: child.status, code: ErrorCode.ServerUnavailable, message: child.message };
+        child.onEnded((reason) => void this.end(session.id, `its child ended: ${reason}`));
+        binding = child;
+      } else {
+        const router = server.router;
+        const answer = await router.request(initialize, { caller: session });
+        if ('error' in answer.response) return { status: 503, code: answer.response.error.code, message: answer.response.error.message };
+        const disconnect = router.connect(session);
+        binding = { router, initializeResult: answer.response.result, release: async () => disconnect() };
+      }
+    } finally {
+      session.initializing = false;
+    }
+    if (session.closed) {
+      // Ended while its initialize was answered (a removed key, shutdown): let the child go again.
+      await binding.release();
+      return { status: 404, code: ErrorCode.SessionNotFound, message: 'Session not found: it ended while initializing' };
     }
     session.bind(binding, initialize.params);
     return binding;

@@ -73,9 +73,12 @@ export class Session implements Caller {
     return this.#closed;
   }
 
-  /** Busy sessions never expire: a request in flight, or a stream open to the client. */
+  /** Set while its initialize is being answered (a per-session child may take seconds to start). */
+  initializing = false;
+
+  /** Busy sessions never expire: initializing, a request in flight, or a stream open to the client. */
   get busy(): boolean {
-    return this.#requests.size > 0 || this.#standalone?.open === true;
+    return this.initializing || this.#requests.size > 0 || this.#standalone?.open === true;
   }
 
   get hasStream(): boolean {
@@ -120,6 +123,12 @@ export class Session implements Caller {
     this.touch();
     if (binding === undefined) {
       const response = errorResponse(message.id, ErrorCode.InvalidRequest, 'the session is not initialized: send initialize first');
+      sink.finish(JSON.stringify(response));
+      return { response };
+    }
+    if (this.#requests.has(key)) {
+      // JSON-RPC ids must be unique among a client's requests in flight: the answer could go to either.
+      const response = errorResponse(message.id, ErrorCode.InvalidRequest, 'Invalid Request: a request with this id is already in flight in this session');
       sink.finish(JSON.stringify(response));
       return { response };
     }
@@ -184,6 +193,8 @@ export class Session implements Caller {
       const key = keyOf(relatedId);
       const sink = this.#requests.get(key);
       if (sink?.open) return this.#out(sink, `req:${key}`, data, false);
+      // The request's stream broke after it sent events: keep the message for its resumption.
+      if (sink?.streaming) return void this.events.append(`req:${key}`, data);
     }
     if (this.#standalone?.open) return this.#out(this.#standalone, GET_STREAM, data, false);
     if (!this.#hadStream) {

@@ -74,6 +74,11 @@ export class PostAnswer implements Sink {
     return this.#stream !== undefined || this.#preferStream;
   }
 
+  /** True once SSE events (with ids) went out: the client may resume this answer with Last-Event-ID. */
+  get resumable(): boolean {
+    return this.#stream !== undefined;
+  }
+
   send(data: string, eventId?: string): void {
     if (!this.open) return;
     this.#stream ??= new SseStream(this.#res, this.#sse, this.#headers);

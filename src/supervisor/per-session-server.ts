@@ -27,7 +27,8 @@ export type OpenFailure = { readonly status: 503 | 502; readonly message: string
 
 interface Entry {
   readonly supervisor: Supervisor;
-  readonly untap: (() => void)[];
+  /** The taps on this child's router, by listener, so that each can be taken off again. */
+  readonly taps: Map<Tap, () => void>;
   readonly ended: Set<(reason: string) => void>;
 }
 
@@ -102,14 +103,13 @@ export class PerSessionServer {
   /** Observes the messages of every child, present and future. */
   tap(listener: Tap): () => void {
     this.#taps.add(listener);
-    const untaps = [...this.#children.values()].map((e) => {
-      const u = e.supervisor.router.tap(listener);
-      e.untap.push(u);
-      return u;
-    });
+    for (const e of this.#children.values()) e.taps.set(listener, e.supervisor.router.tap(listener));
     return () => {
       this.#taps.delete(listener);
-      for (const u of untaps) u();
+      for (const e of this.#children.values()) {
+        e.taps.get(listener)?.();
+        e.taps.delete(listener);
+      }
     };
   }
 
@@ -163,7 +163,7 @@ export class PerSessionServer {
       ...this.#deps,
       initializeParams: initialize.params ?? {},
     });
-    const entry: Entry = { supervisor, untap: [...this.#taps].map((t) => router.tap(t)), ended: new Set() };
+    const entry: Entry = { supervisor, taps: new Map([...this.#taps].map((t) => [t, router.tap(t)])), ended: new Set() };
     this.#children.set(caller, entry);
     supervisor.onStderr((line) => {
       this.stderr.push(line);
@@ -194,7 +194,7 @@ export class PerSessionServer {
     const entry = this.#children.get(caller);
     if (entry === undefined) return;
     this.#children.delete(caller);
-    for (const u of entry.untap) u();
+    for (const untap of entry.taps.values()) untap();
     for (const fn of entry.ended) fn(reason);
   }
 
@@ -202,7 +202,7 @@ export class PerSessionServer {
     const entry = this.#children.get(caller);
     if (entry === undefined) return;
     this.#children.delete(caller);
-    for (const u of entry.untap) u();
+    for (const untap of entry.taps.values()) untap();
     await entry.supervisor.close();
   }
 

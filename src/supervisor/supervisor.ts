@@ -134,6 +134,7 @@ export class Supervisor {
   }
 
   stop(): Promise<ServerStatus> {
+    this.#interruptStart(false);
     return this.#enqueue(async () => {
       await this.#stopChild(false);
       this.#setState('stopped', 'Stopped');
@@ -142,6 +143,7 @@ export class Supervisor {
 
   /** Stops and starts again; requests that arrive meanwhile wait for the new process. */
   restart(): Promise<ServerStatus> {
+    this.#interruptStart(true);
     return this.#enqueue(async () => {
       const wasRunning = this.#child !== undefined;
       await this.#stopChild(true);
@@ -168,6 +170,19 @@ export class Supervisor {
   close(): Promise<ServerStatus> {
     this.#closed = true;
     return this.stop();
+  }
+
+  /**
+   * A start still waiting for its handshake (an `npx` that downloads, a child that never answers) holds
+   * the queue for up to startTimeout: a stop or restart does not wait for it, it ends that attempt now.
+   */
+  #interruptStart(restarting: boolean): void {
+    const child = this.#child;
+    if (this.#state !== 'starting' || child === undefined) return;
+    this.#generation++; // the launch under way stands down when its handshake settles
+    this.#setState('stopping', null);
+    this.router.setAvailability(restarting ? { kind: 'pending' } : { kind: 'down', reason: 'stopping' });
+    void child.stop(this.#spec.stopTimeoutMs);
   }
 
   #enqueue(op: () => Promise<void>): Promise<ServerStatus> {

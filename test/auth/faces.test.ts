@@ -202,3 +202,33 @@ describe('limits', () => {
     for (const r of await Promise.all(slow)) expect(r.status).toBe(200);
   });
 });
+
+describe('route spellings', () => {
+  it('never lets a spelling of an admin route past with less than an admin key', async () => {
+    const h = await startHarness(keyed(), { env });
+    const tries: [string, string][] = [
+      ['GET', '/METRICS'], ['GET', '/metrics/'], ['POST', '/ADMIN/reload'], ['POST', '/Admin/reload/'], ['POST', '/admin/reload/'],
+      ['GET', '/mcp/demo/stderr/'], ['GET', '/mcp/demo/STDERR'], ['GET', '/mcp/demo/%73tderr'], ['POST', '/mcp/demo/restart/'],
+      ['POST', '/mcp/demo/Restart'], ['POST', '/MCP/other/restart'], ['GET', '/mcp/demo/sse/'], ['GET', '/mcp/demo/SSE'],
+    ];
+    for (const [method, p] of tries) {
+      const res = await fetch(`${h.url}${p}`, { method, headers: bearer(DEMO_ONLY) });
+      await res.body?.cancel();
+      expect([403, 404], `${method} ${p}`).toContain(res.status);
+    }
+  });
+});
+
+describe('classic API callers', () => {
+  it('lets a key cancel only its own requests', async () => {
+    const h = await startHarness(keyed(), { env });
+    const call = (key: string, body: object) =>
+      fetch(`${h.url}/mcp/demo/command`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(key) }, body: JSON.stringify(body) });
+    const slow = call(DEMO_ONLY, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: { ms: 600 } } });
+    await waitFor(async () => (await getJson(`${h.url}/mcp/servers`, { headers: bearer(ADMIN) })).servers.find((s: Json) => s.name === 'demo').inFlight === 1, 'in flight');
+    const cancel = await call(ADMIN, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } });
+    expect(cancel.status).toBe(202);
+    const answer = (await (await slow).json()) as Json;
+    expect(answer.result.content[0].text).toBe('waited 600ms');
+  });
+});

@@ -105,7 +105,7 @@ describe('secrets', () => {
     dirs.push(dir);
     const file = path.join(dir, 'mcp-gateway.yaml');
     writeFileSync(file, manifest(`  wide:\n    command: node\n    args: [${JSON.stringify(DEMO)}]\n    inheritEnv: true\n`));
-    const g = await spawnGateway(['--config', file], { ADMIN_KEY: ADMIN, MARKER_KEY: MARKER, MARKER_ENV: MARKER, SOME_CLOUD_TOKEN: 'x', MCP_GATEWAY_KEY: 'y' });
+    const g = await spawnGateway(['--config', file], { ADMIN_KEY: ADMIN, MARKER_KEY: MARKER, MARKER_ENV: MARKER, SOME_CLOUD_TOKEN: 'x-cloud-token-0123456789', MCP_GATEWAY_KEY: 'y' });
     running.push(g);
     const names = async (server: string): Promise<string[]> => {
       const r = await waitFor(async () => {
@@ -126,6 +126,12 @@ describe('secrets', () => {
     expect(base).toContain('API_TOKEN');
     const wide = await names('wide');
     expect(wide).toContain('SOME_CLOUD_TOKEN');
+    // A reload that adds a key and, with it, a server that inherits everything: the new key's variable
+    // is held back from that server's first child too.
+    writeFileSync(file, manifest(`  wide:\n    command: node\n    args: [${JSON.stringify(DEMO)}]\n    inheritEnv: true\n  wider:\n    command: node\n    args: [${JSON.stringify(DEMO)}]\n    inheritEnv: true\n`).replace('    - { name: marked', '    - { name: cloud, key: "${SOME_CLOUD_TOKEN}", servers: "*" }\n    - { name: marked'));
+    const wider = await names('wider');
+    expect(wider).not.toContain('SOME_CLOUD_TOKEN');
+    expect(wider).toContain('PATH');
     for (const secret of ['ADMIN_KEY', 'MARKER_KEY', 'MCP_GATEWAY_KEY']) {
       expect(base).not.toContain(secret);
       expect(wide).not.toContain(secret);

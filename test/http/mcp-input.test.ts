@@ -120,3 +120,41 @@ describe('Streamable HTTP: bad input gets the spec status and a JSON-RPC error, 
     await r2.cancel();
   });
 });
+
+describe('Streamable HTTP: ids and resumption', () => {
+  it('refuses a second request with an id already in flight in the session, and answers the first', async () => {
+    const h = await startHarness(manifest(demoServer('demo')));
+    const id = await session(h);
+    const slow = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'slow', arguments: { ms: 400 } } });
+    const first = post(h, slow, { 'mcp-session-id': id });
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await post(h, slow, { 'mcp-session-id': id });
+    expect(second.body).toMatchObject({ id: 7, error: { code: -32600 } });
+    expect((await first).body.result.content[0].text).toBe('waited 400ms');
+  });
+
+  it('lets a client resume a broken POST stream with Last-Event-ID, and does not cancel it', async () => {
+    const h = await startHarness(manifest(demoServer('demo', '    env: { DEMO_TRACE: "1" }\n')));
+    const id = await session(h);
+    const res = await fetch(`${h.url}/mcp/demo/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: ACCEPT, 'mcp-session-id': id },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'r1', method: 'tools/call', params: { name: 'slow', arguments: { ms: 800, steps: 4 }, _meta: { progressToken: 'p' } } }),
+    });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!/id: (\d+)/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    const lastId = /id: (\d+)/.exec(text)![1]!;
+    await reader.cancel(); // the connection breaks after the first progress event
+    await new Promise((r) => setTimeout(r, 300));
+    const resumed = await fetch(`${h.url}/mcp/demo/mcp`, { headers: { accept: 'text/event-stream', 'mcp-session-id': id, 'last-event-id': lastId } });
+    const rest = await resumed.text(); // the resumed stream ends with the request's answer
+    expect(rest).toContain('"progress":4');
+    expect(rest).toContain('"id":"r1"');
+    expect(rest).toContain('waited 800ms');
+    expect(rest).not.toContain('"progress":1,');
+    const lines: string[] = (await getJson(`${h.url}/mcp/demo/stderr`)).lines;
+    expect(lines).not.toContain('trace: notifications/cancelled');
+  });
+});

@@ -114,3 +114,16 @@ describe('stderr', () => {
     expect(logged[0]).toMatchObject({ server: 'demo', stderr: 'line 1' });
   });
 });
+
+describe('Supervisor stop during a slow start', () => {
+  it('does not wait for the start timeout: a stop ends the start under way at once', async () => {
+    const h = await startHarness(manifest(demoServer('slow', '    env: { DEMO_INIT_DELAY_MS: "30000" }\n    startTimeout: 20s\n')));
+    await waitFor(async () => (await server(h.url, 'slow'))?.state === 'starting', 'starting');
+    const t0 = Date.now();
+    const res = await post(`${h.url}/mcp/slow/stop`);
+    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(res.server).toMatchObject({ state: 'stopped', pid: null });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await server(h.url, 'slow'))?.state).toBe('stopped');
+  });
+});

@@ -2,7 +2,8 @@
 // that sends a fresh snapshot whenever a server changes state or the manifest reloads. The page has no
 // data of its own: what it shows comes through the stream, which needs a key when keys exist.
 import { readFileSync } from 'node:fs';
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { exactRouter } from '../koa-router.ts';
 import type { Reconciler } from '../../reconciler/reconciler.ts';
 import { keyOf } from '../gate.ts';
 import { serversView, type ClassicDeps } from '../classic.ts';
@@ -30,7 +31,7 @@ export function statusPageHtml(): string {
 export const STATUS_PAGE_CSP = CSP;
 
 export function statusRoutes(deps: StatusDeps): Router {
-  const router = new Router();
+  const router = exactRouter();
   for (const name of ['page.js', 'page.css'] as const) {
     router.get(`/status/${name}`, (ctx) => {
       ctx.type = FILES[name].type;
