@@ -154,7 +154,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     file,
     () => void reconciler.reload('file'),
     (err) => log.error({ err, file }, 'manifest watch failed'),
-    options.watchDebounceMs,
+    options.watchDebounceMs === undefined ? {} : { debounceMs: options.watchDebounceMs },
   );
   await watcher.ready;
 

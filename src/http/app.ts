@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps): Koa {
   const classic = classicRoutes({ reconciler: deps.reconciler, sessions: deps.sessions, gate: deps.gate, sse: deps.sse, bodyLimit: deps.bodyLimit, streams: deps.classicStreams });
   app.use(meta.routes()).use(meta.allowedMethods());
   app.use(classic.routes()).use(classic.allowedMethods());
-  const status = statusRoutes({ reconciler: deps.reconciler, sessions: deps.sessions, streams: deps.classicStreams, sse: deps.sse });
+  const status = statusRoutes({ reconciler: deps.reconciler, sessions: deps.sessions, streams: deps.classicStreams, gate: deps.gate, sse: deps.sse });
   app.use(status.routes()).use(status.allowedMethods());
   const admin = adminRoutes({ reconciler: deps.reconciler, env: deps.env, bodyLimit: deps.bodyLimit });
   app.use(admin.routes()).use(admin.allowedMethods());

@@ -104,9 +104,11 @@ export class Reconciler {
     if (this.#closed) return { ok: false };
     const log = this.#deps.log;
     const loaded = await loadManifest(this.file, this.#deps.env);
-    const hash = loaded.ok ? loaded.desired.hash : loaded.hash;
-    if (trigger === 'file' && hash !== undefined && hash === this.#lastSeenHash) return { ok: this.#status.state === 'ok' };
-    this.#lastSeenHash = hash;
+    // What was seen last time: the bytes' hash, or the reason the file could not be read. The same again
+    // (the watch's periodic look, an event that changed nothing) is no news: no pass, no log line.
+    const seen = loaded.ok ? loaded.desired.hash : (loaded.hash ?? `unreadable: ${loaded.errors[0]?.message ?? ''}`);
+    if (trigger === 'file' && seen === this.#lastSeenHash) return { ok: this.#status.state === 'ok' };
+    this.#lastSeenHash = seen;
     const at = new Date().toISOString();
 
     if (!loaded.ok) {
@@ -123,6 +125,7 @@ export class Reconciler {
     const p = plan(desired.servers, actual);
     this.#secretEnvNames = desired.auth.secretEnvNames;
     await this.#apply(p, desired);
+    if (this.#closed) return { ok: false }; // close() came during the apply: it stops what started
     if (this.#desired !== undefined && (this.#desired.listen.host !== desired.listen.host || this.#desired.listen.port !== desired.listen.port)) {
       log.warn({ file: this.file }, 'listen address changed in the manifest; it applies at the next gateway restart');
     }
@@ -149,7 +152,7 @@ export class Reconciler {
       const server = this.#servers.get(c.name)!;
       const spec = desired.servers.get(c.name)!;
       server.update(spec);
-      void (spec.enabled ? server.restart() : server.stop());
+      void (spec.enabled ? server.restart() : server.stop('Disabled'));
     }
     for (const name of [...p.start, ...replaced]) {
       const spec = desired.servers.get(name)!;
@@ -160,7 +163,7 @@ export class Reconciler {
         ...(this.#deps.observerFor === undefined ? {} : { observe: this.#deps.observerFor(name) }),
       });
       this.#servers.set(name, server);
-      if (spec.enabled) void server.start();
+      void (spec.enabled ? server.start() : server.stop('Disabled'));
     }
   }
 

@@ -6,6 +6,7 @@ import type { ScheduleSpec, ServerSpec } from '../config/types.ts';
 export class Schedules {
   readonly #tasks = new Map<string, { key: string; task: ScheduledTask }>();
   readonly #onFire: (server: string) => void;
+  #closed = false;
 
   constructor(onFire: (server: string) => void) {
     this.#onFire = onFire;
@@ -13,6 +14,7 @@ export class Schedules {
 
   /** Makes the running tasks match the specs' schedules. */
   sync(specs: ReadonlyMap<string, ServerSpec>): void {
+    if (this.#closed) return; // a pass finishing after close() must not start timers nobody will stop
     for (const [name, entry] of this.#tasks) {
       const want = specs.get(name)?.schedule;
       if (want === undefined || keyOf(want) !== entry.key) {
@@ -34,6 +36,7 @@ export class Schedules {
   }
 
   close(): void {
+    this.#closed = true;
     for (const { task } of this.#tasks.values()) void task.destroy();
     this.#tasks.clear();
   }

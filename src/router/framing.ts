@@ -1,33 +1,86 @@
-// Newline-delimited JSON framing for a child's stdout. Pure: bytes in, whole lines out.
-// Chunks may split a line anywhere (even inside a UTF-8 sequence), and a line may be any length:
-// partial chunks are kept as Buffers and joined once, when the newline arrives.
+// Newline-delimited framing for a child's stdout and stderr. Pure: bytes in, whole lines out.
+// Chunks may split a line anywhere (even inside a UTF-8 sequence): partial chunks are kept as Buffers and
+// joined once, when the newline arrives. A line may be long, but not without bound: past `maxLine` bytes
+// the rest of it is dropped as it arrives (memory stays flat) and `onOversize` gets its head instead.
+
+/** The start of a line that was too long, and how long it was. */
+export interface Oversize {
+  readonly head: Buffer;
+  readonly bytes: number;
+}
+
+const HEAD_BYTES = 4096;
 
 export class LineSplitter {
+  readonly #maxLine: number;
   #parts: Buffer[] = [];
+  #size = 0;
+  #skipping: { head: Buffer; bytes: number } | undefined;
+
+  constructor(maxLine = Infinity) {
+    this.#maxLine = maxLine;
+  }
 
   /** Feeds one chunk; calls `onLine` for every complete line (without the newline, CR trimmed). */
-  push(chunk: Buffer, onLine: (line: string) => void): void {
+  push(chunk: Buffer, onLine: (line: string) => void, onOversize?: (o: Oversize) => void): void {
     let start = 0;
     let nl = chunk.indexOf(10, start);
     while (nl !== -1) {
-      let piece = chunk.subarray(start, nl);
-      if (this.#parts.length > 0) {
-        this.#parts.push(piece);
-        piece = Buffer.concat(this.#parts);
-        this.#parts = [];
+      const piece = chunk.subarray(start, nl);
+      if (this.#skipping !== undefined || this.#size + piece.length > this.#maxLine) {
+        this.#skip(piece);
+        const s = this.#skipping!;
+        this.#skipping = undefined;
+        onOversize?.({ head: s.head, bytes: s.bytes });
+      } else {
+        this.#emit(piece, onLine);
       }
-      const end = piece.length > 0 && piece[piece.length - 1] === 13 ? piece.length - 1 : piece.length;
-      if (end > 0) onLine(piece.toString('utf8', 0, end));
       start = nl + 1;
       nl = chunk.indexOf(10, start);
     }
-    if (start < chunk.length) this.#parts.push(chunk.subarray(start));
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      if (this.#skipping !== undefined || this.#size + rest.length > this.#maxLine) this.#skip(rest);
+      else {
+        this.#parts.push(rest);
+        this.#size += rest.length;
+      }
+    }
+  }
+
+  /** Emits an unfinished last line (a child that exited without a final newline). */
+  flush(onLine: (line: string) => void, onOversize?: (o: Oversize) => void): void {
+    const s = this.#skipping;
+    this.#skipping = undefined;
+    if (s !== undefined) onOversize?.({ head: s.head, bytes: s.bytes });
+    else if (this.#size > 0) this.#emit(Buffer.alloc(0), onLine);
   }
 
   /** Bytes of an unfinished line held so far. */
   get buffered(): number {
-    let n = 0;
-    for (const p of this.#parts) n += p.length;
-    return n;
+    return this.#size;
+  }
+
+  #emit(piece: Buffer, onLine: (line: string) => void): void {
+    let line = piece;
+    if (this.#parts.length > 0) {
+      this.#parts.push(piece);
+      line = Buffer.concat(this.#parts);
+      this.#parts = [];
+      this.#size = 0;
+    }
+    const end = line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length;
+    if (end > 0) onLine(line.toString('utf8', 0, end));
+  }
+
+  /** Drops `piece`, keeping only the head of the line it belongs to. */
+  #skip(piece: Buffer): void {
+    if (this.#skipping === undefined) {
+      const held = Buffer.concat([...this.#parts, piece.subarray(0, HEAD_BYTES)]);
+      this.#skipping = { head: held.subarray(0, HEAD_BYTES), bytes: this.#size };
+      this.#parts = [];
+      this.#size = 0;
+    }
+    this.#skipping.bytes += piece.length;
   }
 }

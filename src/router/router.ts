@@ -18,7 +18,13 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from '../protocol/jsonrpc.ts';
-import { LineSplitter } from './framing.ts';
+import { LineSplitter, type Oversize } from './framing.ts';
+
+/**
+ * The largest message a child may send. Larger ones are dropped as they arrive (the gateway's heap is
+ * bounded, and every client of the child would go down with it); the request they answer gets an error.
+ */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /** Why the gateway answered in the child's place. Faces map these to HTTP statuses. */
 export type FailureKind = 'unavailable' | 'timeout' | 'closed' | 'cancelled' | 'busy';
@@ -111,6 +117,7 @@ export class Router {
   /** Callers' requests in flight (the gateway's own are not counted), and those waiting for a slot. */
   #callerInFlight = 0;
   readonly #queue: (() => void)[] = [];
+  #callerPending = 0;
 
   readonly #pending = new Map<number, Pending>();
   readonly #taps = new Set<Tap>();
@@ -157,8 +164,9 @@ export class Router {
     return this.#connected.size;
   }
 
+  /** Callers' requests waiting for the child (the gateway's own handshake is not one). */
   get inFlight(): number {
-    return this.#pending.size;
+    return this.#callerPending;
   }
 
   /** The child's answer to the gateway's own initialize, kept for every client that initializes later. */
@@ -172,8 +180,10 @@ export class Router {
     this.#stdin = stdin;
     // EPIPE after the child died: the exit path answers pending requests, nothing to do here.
     stdin.on('error', () => {});
-    const splitter = new LineSplitter();
-    const onData = (chunk: Buffer): void => splitter.push(chunk, (line) => this.#onLine(line));
+    const splitter = new LineSplitter(MAX_MESSAGE_BYTES);
+    const onLine = (line: string): void => this.#onLine(line);
+    const onOversize = (o: Oversize): void => this.#onOversize(o);
+    const onData = (chunk: Buffer): void => splitter.push(chunk, onLine, onOversize);
     stdout.on('data', onData);
     this.#detachStdout = () => stdout.off('data', onData);
   }
@@ -355,6 +365,7 @@ export class Router {
       const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
       const timer = setTimeout(() => this.#abandon(gid, 'timeout', `request timed out after ${timeoutMs}ms`), timeoutMs);
       const detachAbort = options.onGone?.(() => this.#abandon(gid, 'cancelled', 'the client went away'));
+      if (options.caller !== undefined) this.#callerPending++;
       this.#pending.set(gid, { caller: options.caller, method: message.method, started: performance.now(), originalId: message.id, progressToken, resolve, timer, detachAbort });
       this.#write(outgoing);
     });
@@ -371,6 +382,7 @@ export class Router {
 
   #settle(gid: number, p: Pending, response: JsonRpcResponse, failure?: FailureKind): void {
     this.#pending.delete(gid);
+    if (p.caller !== undefined) this.#callerPending--;
     if (p.caller !== undefined) this.#observe?.(p.method, failure ?? ('error' in response ? 'error' : 'ok'), (performance.now() - p.started) / 1000);
     clearTimeout(p.timer);
     p.detachAbort?.();
@@ -440,6 +452,17 @@ export class Router {
       else this.#onChildNotification(m);
     } else {
       this.#onChildResponse(m);
+    }
+  }
+
+  #onOversize(o: Oversize): void {
+    // The id is near the start of a response as children write them: answer that request, if it is ours.
+    const id = /"id"\s*:\s*(\d+)/.exec(o.head.toString('utf8'))?.[1];
+    const gid = id === undefined ? undefined : Number(id);
+    const p = gid === undefined ? undefined : this.#pending.get(gid);
+    this.#log.error({ server: this.server, bytes: o.bytes, limit: MAX_MESSAGE_BYTES, answered: p !== undefined }, 'child sent a message over the size limit; dropped');
+    if (gid !== undefined && p !== undefined) {
+      this.#settle(gid, p, errorResponse(p.originalId, ErrorCode.InternalError, `server "${this.server}" answered with ${o.bytes} bytes, over the gateway's limit of ${MAX_MESSAGE_BYTES}`));
     }
   }
 

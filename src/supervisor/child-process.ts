@@ -2,7 +2,7 @@
 // and stop the whole group (stdin close → SIGTERM → SIGKILL) so no grandchild is left behind.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { LineSplitter } from '../router/framing.ts';
+import { LineSplitter, type Oversize } from '../router/framing.ts';
 
 export interface ExitInfo {
   readonly code: number | null;
@@ -29,6 +29,7 @@ export interface ChildHandle {
 }
 
 const STDIN_GRACE_MS = 1000;
+const STDERR_MAX_LINE = 16 * 1024;
 
 export function spawnChild(spec: SpawnSpec, onStderrLine: (line: string) => void): ChildHandle {
   const child: ChildProcessWithoutNullStreams = spawn(spec.command, [...spec.args], {
@@ -39,9 +40,12 @@ export function spawnChild(spec: SpawnSpec, onStderrLine: (line: string) => void
   });
   const pid = child.pid;
 
-  // stderr is read continuously: a child blocked on a full stderr pipe would freeze.
-  const splitter = new LineSplitter();
-  child.stderr.on('data', (chunk: Buffer) => splitter.push(chunk, onStderrLine));
+  // stderr is read continuously: a child blocked on a full stderr pipe would freeze. It is a log, so a
+  // line past 16 KiB is cut (a child that prints a whole file on one line must not cost the gateway).
+  const splitter = new LineSplitter(STDERR_MAX_LINE);
+  const cut = (o: Oversize): void => onStderrLine(`${o.head.toString('utf8')} …[line of ${o.bytes} bytes cut]`);
+  child.stderr.on('data', (chunk: Buffer) => splitter.push(chunk, onStderrLine, cut));
+  child.stderr.once('end', () => splitter.flush(onStderrLine, cut));
 
   const exited = new Promise<ExitInfo>((resolve) => {
     child.once('error', (err: NodeJS.ErrnoException) => {

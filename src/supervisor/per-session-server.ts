@@ -118,8 +118,8 @@ export class PerSessionServer {
     return this.status();
   }
 
-  async stop(): Promise<ServerStatus> {
-    this.#setState('stopped', 'Stopped');
+  async stop(reason: 'Stopped' | 'Disabled' = 'Stopped'): Promise<ServerStatus> {
+    this.#setState('stopped', reason);
     await this.#endAll('the server was stopped');
     return this.status();
   }

@@ -133,11 +133,12 @@ export class Supervisor {
     });
   }
 
-  stop(): Promise<ServerStatus> {
+  /** Stops the child; `Disabled` when the manifest says enabled: false. */
+  stop(reason: 'Stopped' | 'Disabled' = 'Stopped'): Promise<ServerStatus> {
     this.#interruptStart(false);
     return this.#enqueue(async () => {
       await this.#stopChild(false);
-      this.#setState('stopped', 'Stopped');
+      this.#setState('stopped', reason);
     });
   }
 
@@ -206,6 +207,7 @@ export class Supervisor {
     const generation = this.#generation;
     const spec = this.#spec;
     this.#lastError = null;
+    this.#startFailed = false; // a stop during the last failed attempt may have left it set
     this.#setState('starting', null);
     this.router.setAvailability({ kind: 'pending' });
 

@@ -90,6 +90,15 @@ describe('keys on every face', () => {
     const after = await fetch(`${h.url}/mcp/demo/mcp`, { method: 'POST', headers: { ...MCP_HEADERS, ...bearer(DEMO_ONLY), 'mcp-session-id': session }, body: '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' });
     expect(after.status).toBe(401);
   });
+
+  it('closes the status page stream of a key removed from the manifest', async () => {
+    const h = await startHarness(keyed(), { env });
+    const status = await openSse(`${h.url}/status/events`, bearer(DEMO_ONLY));
+    const first = await status.next(() => true);
+    expect(JSON.parse(first.data).servers.map((s: { name: string }) => s.name)).toEqual(['demo']);
+    h.write(keyed('', `    - { name: ops, sha256: ${sha(ADMIN)}, servers: "*", admin: true }\n`));
+    await status.ended;
+  });
 });
 
 describe('safe defaults', () => {

@@ -22,7 +22,7 @@ describe('mcp-gateway status', () => {
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(/^NAME +STATE +PID +RESTARTS +SINCE +SESSIONS +LAST ERROR$/);
     expect(lines[1]).toMatch(/^demo +running +\d+ +0 +\d+s +0 +-$/);
-    expect(lines[2]).toMatch(/^idle +stopped +- +0 +\d+s +0 +-$/);
+    expect(lines[2]).toMatch(/^idle +stopped \(Disabled\) +- +0 +\d+s +0 +-$/);
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^manifest ${file}: ok, applied \\d+s ago; last reload: started demo`)));
 
     const json = await cli(['status', '--json'], { MCP_GATEWAY_URL: g.url });

@@ -125,3 +125,29 @@ describe('Scheduled restarts', () => {
     expect((await pids(h)).demo).toBe(settled);
   });
 });
+
+describe('Reconciler watch', () => {
+  it('applies edits after the folder of the manifest was replaced (the watcher follows the new folder)', async () => {
+    const { mkdirSync, renameSync: mv } = await import('node:fs');
+    const h0 = await startHarness(manifest(''));
+    const conf = path.join(h0.dir, 'conf');
+    mkdirSync(conf);
+    writeFileSync(path.join(conf, 'm.yaml'), manifest(demoServer('a')));
+    const h = await startHarness('', { configFile: path.join(conf, 'm.yaml') });
+    await allRunning(h, ['a']);
+    const next = path.join(h0.dir, 'conf.new');
+    mkdirSync(next);
+    writeFileSync(path.join(next, 'm.yaml'), manifest(demoServer('a') + demoServer('b')));
+    mv(conf, path.join(h0.dir, 'conf.old'));
+    mv(next, conf);
+    await allRunning(h, ['a', 'b']);
+    writeFileSync(path.join(conf, 'm.yaml'), manifest(demoServer('c')));
+    await allRunning(h, ['c']);
+  });
+
+  it('shows a disabled server as stopped for that reason', async () => {
+    const h = await startHarness(manifest(demoServer('off', '    enabled: false\n')));
+    await waitFor(async () => (await servers(h.url)).servers[0]?.reason === 'Disabled', 'Disabled');
+    expect((await servers(h.url)).servers[0]).toMatchObject({ state: 'stopped', pid: null });
+  });
+});

@@ -37,3 +37,26 @@ describe('LineSplitter.push', () => {
     expect(s.buffered).toBe(1);
   });
 });
+
+describe('LineSplitter with a maximum line size', () => {
+  it('drops the rest of a line past the limit, reports its head and size, and goes on with the next', () => {
+    const s = new LineSplitter(10);
+    const lines: string[] = [];
+    const over: { head: string; bytes: number }[] = [];
+    const onOver = (o: { head: Buffer; bytes: number }) => void over.push({ head: o.head.toString(), bytes: o.bytes });
+    s.push(Buffer.from('short\n0123456'), (l) => lines.push(l), onOver);
+    s.push(Buffer.from('789abcdef'), (l) => lines.push(l), onOver);
+    expect(s.buffered).toBe(0); // nothing held while the long line streams past
+    s.push(Buffer.from('ghij\nok\n'), (l) => lines.push(l), onOver);
+    expect(lines).toEqual(['short', 'ok']);
+    expect(over).toEqual([{ head: '0123456789abcdef', bytes: 20 }]);
+  });
+
+  it('flushes an unfinished last line', () => {
+    const s = new LineSplitter();
+    const lines: string[] = [];
+    s.push(Buffer.from('a\nlast words'), (l) => lines.push(l));
+    s.flush((l) => lines.push(l));
+    expect(lines).toEqual(['a', 'last words']);
+  });
+});

@@ -104,6 +104,18 @@ describe('Supervisor stop', () => {
 });
 
 describe('stderr', () => {
+  it('cuts a huge stderr line instead of holding it, and keeps a last line without a newline', async () => {
+    const script = `process.stderr.write('x'.repeat(20 * 1024 * 1024) + '\\n'); process.stderr.write('tail without newline')`;
+    const h = await startHarness(manifest(`  loud:\n    command: node\n    args: ["-e", ${JSON.stringify(script)}]\n    restart: { policy: never }\n`));
+    const lines: string[] = await waitFor(async () => {
+      const l: string[] = (await getJson(`${h.url}/mcp/loud/stderr`)).lines;
+      return l.length >= 2 ? l : undefined;
+    }, 'stderr lines');
+    expect(lines[0]!.length).toBeLessThan(20_000);
+    expect(lines[0]).toContain(`…[line of ${20 * 1024 * 1024} bytes cut]`);
+    expect(lines[1]).toBe('tail without newline');
+  });
+
   it('logs each line with the server name and keeps the last lines for the API', async () => {
     const h = await startHarness(manifest(demoServer('demo', '    stderrLines: 3\n')));
     await running(h.url, 'demo');

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type Router from '@koa/router';
 import { exactRouter } from '../koa-router.ts';
 import type { Reconciler } from '../../reconciler/reconciler.ts';
+import type { ManagedServer } from '../../supervisor/managed-server.ts';
 import { keyOf } from '../gate.ts';
 import { serversView, type ClassicDeps } from '../classic.ts';
 import { SseStream, type SseOptions } from '../sse.ts';
@@ -20,7 +21,7 @@ const FILES = {
 /** Strict: the page loads its own script and style and talks only to this origin. */
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-export interface StatusDeps extends Pick<ClassicDeps, 'reconciler' | 'sessions' | 'streams'> {
+export interface StatusDeps extends Pick<ClassicDeps, 'reconciler' | 'sessions' | 'streams' | 'gate'> {
   readonly sse: SseOptions;
 }
 
@@ -41,7 +42,8 @@ export function statusRoutes(deps: StatusDeps): Router {
   }
 
   router.get('/status/events', (ctx) => {
-    const key = keyOf(ctx.req);
+    const opened = keyOf(ctx.req);
+    let key = opened;
     ctx.respond = false;
     const stream = new SseStream(ctx.res, deps.sse);
     let timer: NodeJS.Timeout | undefined;
@@ -50,26 +52,37 @@ export function statusRoutes(deps: StatusDeps): Router {
       clearTimeout(timer);
       timer = setTimeout(() => stream.send(JSON.stringify(serversView(deps, key))), 50);
     };
-    const watching = new Map<string, () => void>();
+    // Subscribed per server object, not per name: a reload may put a new object under the same name.
+    const watching = new Map<string, { server: ManagedServer; off: () => void }>();
     const watch = (r: Reconciler): void => {
-      for (const [name, sup] of r.servers) if (!watching.has(name)) watching.set(name, sup.onStatus(send));
-      for (const [name, off] of watching) {
-        if (!r.servers.has(name)) {
-          off();
+      for (const [name, w] of watching) {
+        if (r.servers.get(name) !== w.server) {
+          w.off();
           watching.delete(name);
         }
       }
+      for (const [name, server] of r.servers) if (!watching.has(name)) watching.set(name, { server, off: server.onStatus(send) });
     };
     watch(deps.reconciler);
     const offReload = deps.reconciler.onReload(() => {
       watch(deps.reconciler);
       send();
     });
+    // A key removed by a reload closes the stream; one whose scope changed sees its new scope.
+    const offKeys = deps.gate.onKeysChanged((ring) => {
+      if (opened === undefined) {
+        if (ring.enabled) stream.close();
+        return;
+      }
+      key = ring.current(opened);
+      if (key === undefined) stream.close();
+    });
     stream.send(JSON.stringify(serversView(deps, key)));
     stream.onClose(() => {
       clearTimeout(timer);
       offReload();
-      for (const off of watching.values()) off();
+      offKeys();
+      for (const w of watching.values()) w.off();
     });
   });
   return router;
