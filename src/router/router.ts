@@ -5,7 +5,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../log.ts';
 import {
-  CAPABILITY_OF_METHOD,
   ErrorCode,
   Method,
   ResourceMethod,
@@ -19,62 +18,17 @@ import {
   type JsonRpcResponse,
 } from '../protocol/jsonrpc.ts';
 import { LineSplitter, type Oversize } from './framing.ts';
+import { chooseRecipient } from './child-requests.ts';
+import { Slots } from './slots.ts';
+import type { Availability, Caller, FailureKind, Observer, RequestOptions, RouteResult, Tap } from './types.ts';
+
+export type { Availability, Caller, FailureKind, Observer, Outcome, RequestOptions, RouteResult, Tap } from './types.ts';
 
 /**
  * The largest message a child may send. Larger ones are dropped as they arrive (the gateway's heap is
  * bounded, and every client of the child would go down with it); the request they answer gets an error.
  */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
-
-/** Why the gateway answered in the child's place. Faces map these to HTTP statuses. */
-export type FailureKind = 'unavailable' | 'timeout' | 'closed' | 'cancelled' | 'busy';
-
-/** How a request ended, for metrics: the child answered (`ok` or `error`), or the gateway did. */
-export type Outcome = 'ok' | 'error' | FailureKind;
-
-/** Told of every caller's request when it ends. Must be cheap: it runs on the message path. */
-export type Observer = (method: string, outcome: Outcome, seconds: number) => void;
-
-export interface RouteResult {
-  readonly response: JsonRpcResponse;
-  readonly failure?: FailureKind;
-}
-
-/** Someone who sends requests through the router: the classic API, an MCP session, the gateway itself. */
-export interface Caller {
-  readonly id: string;
-  /** Client capabilities this caller's client declared (`sampling`, `elicitation`, `roots`). */
-  readonly capabilities?: ReadonlySet<string>;
-  /**
-   * A notification for this caller: progress of its own requests (`relatedId` is the caller's id of that
-   * request), or, for connected callers, one meant for every client (list_changed, logging, …).
-   */
-  onNotification?(message: JsonRpcNotification, relatedId?: JsonRpcId): void;
-  /**
-   * A request from the child for this caller's client. `relatedId` is the caller's in-flight request it
-   * belongs to, when there is exactly one. Resolves with the client's answer (any id: the router restores it).
-   */
-  onRequest?(message: JsonRpcRequest, relatedId: JsonRpcId | undefined): Promise<JsonRpcResponse>;
-}
-
-export interface RequestOptions {
-  caller?: Caller;
-  timeoutMs?: number;
-  /**
-   * Called once with a function that gives the request up (a client that went away): the caller gets
-   * `cancelled`, the child a notifications/cancelled. Returns the undo, run when the request settles.
-   * (A plain callback: an AbortController per request costs more than the rest of the router.)
-   */
-  onGone?: (giveUp: () => void) => () => void;
-  /** The gateway's own handshake: sent even before the child is ready, never answered from the cache. */
-  internal?: boolean;
-}
-
-/** Whether requests can go to the child now, may wait for it, or fail at once. Set by the supervisor. */
-export type Availability = { kind: 'ready' } | { kind: 'pending' } | { kind: 'down'; reason: string };
-
-/** Observers see every message of the child (ids and tokens already restored) and say who it was for. */
-export type Tap = (message: JsonRpcMessage, callerId: string | undefined) => void;
 
 interface Pending {
   readonly caller: Caller | undefined;
@@ -112,11 +66,8 @@ export class Router {
   readonly server: string;
   readonly #log: Logger;
   requestTimeoutMs: number;
-  maxInFlight: number;
-  queueTimeoutMs: number;
-  /** Callers' requests in flight (the gateway's own are not counted), and those waiting for a slot. */
-  #callerInFlight = 0;
-  readonly #queue: (() => void)[] = [];
+  /** maxInFlight and queueTimeout: the supervisor sets them from the spec, also on reload. */
+  readonly slots: Slots;
   #callerPending = 0;
 
   readonly #pending = new Map<number, Pending>();
@@ -139,8 +90,7 @@ export class Router {
     this.server = options.server;
     this.#log = options.log;
     this.requestTimeoutMs = options.requestTimeoutMs;
-    this.maxInFlight = options.maxInFlight ?? Infinity;
-    this.queueTimeoutMs = options.queueTimeoutMs ?? 0;
+    this.slots = new Slots(options.maxInFlight ?? Infinity, options.queueTimeoutMs ?? 0);
     this.#exclusive = options.exclusive ?? false;
     this.#offered = new Set(options.offered ?? []);
     this.#observe = options.observe;
@@ -239,46 +189,20 @@ export class Router {
       if (options.caller !== undefined && (message.method === ResourceMethod.Subscribe || message.method === ResourceMethod.Unsubscribe)) {
         return this.#subscription(message, options.caller, options);
       }
-      if (!(await this.#slot())) {
-        this.#observe?.(message.method, 'busy', this.queueTimeoutMs / 1000);
+      if (!(await this.slots.take())) {
+        this.#observe?.(message.method, 'busy', this.slots.queueTimeoutMs / 1000);
         return {
-          response: errorResponse(message.id, ErrorCode.ServerUnavailable, `server "${this.server}" is busy: ${this.maxInFlight} requests in flight; try again`),
+          response: errorResponse(message.id, ErrorCode.ServerUnavailable, `server "${this.server}" is busy: ${this.slots.max} requests in flight; try again`),
           failure: 'busy',
         };
       }
       try {
         return await this.#send(message, options);
       } finally {
-        this.#release();
+        this.slots.release();
       }
     }
     return this.#send(message, options);
-  }
-
-  /** Takes one of maxInFlight slots, waiting up to queueTimeoutMs; false when none came free. */
-  #slot(): Promise<boolean> | boolean {
-    if (this.#callerInFlight < this.maxInFlight) {
-      this.#callerInFlight++;
-      return true;
-    }
-    return new Promise<boolean>((resolve) => {
-      const go = (): void => {
-        clearTimeout(timer);
-        this.#callerInFlight++;
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        const i = this.#queue.indexOf(go);
-        if (i !== -1) this.#queue.splice(i, 1);
-        resolve(false);
-      }, this.queueTimeoutMs);
-      this.#queue.push(go);
-    });
-  }
-
-  #release(): void {
-    this.#callerInFlight--;
-    this.#queue.shift()?.();
   }
 
   /**
@@ -503,7 +427,7 @@ export class Router {
       this.#write({ jsonrpc: '2.0', id: m.id, result: {} });
       return;
     }
-    const route = this.#routeChildRequest(m.method);
+    const route = chooseRecipient(m.method, { exclusive: this.#exclusive, offered: this.#offered, connected: this.#connected, pending: this.#pending.values() });
     if ('refusal' in route) {
       // Nobody can answer: say so at once, so the child never waits for an answer that cannot come.
       this.#write(errorResponse(m.id, ErrorCode.MethodNotFound, `mcp-gateway: ${route.refusal}`));
@@ -513,35 +437,6 @@ export class Router {
     void route.caller.onRequest!(m, route.relatedId).then((answer) => {
       if (this.#stdin === stdin) this.#write({ ...answer, id: m.id }); // not to a new process after a restart
     });
-  }
-
-  /** Who may answer a request from the child: the rule is in the README ("Server-to-client requests"). */
-  #routeChildRequest(method: string): { caller: Caller; relatedId: JsonRpcId | undefined } | { refusal: string } {
-    let caller: Caller | undefined;
-    const capability = CAPABILITY_OF_METHOD[method];
-    if (this.#exclusive) {
-      caller = this.#connected.values().next().value;
-      if (caller === undefined) return { refusal: `no client session is connected to answer "${method}"` };
-    } else {
-      if (capability === undefined || !this.#offered.has(capability)) return { refusal: `"${method}" is not offered to this server` };
-      const callers = new Set<Caller>();
-      for (const p of this.#pending.values()) if (p.caller !== undefined) callers.add(p.caller);
-      if (callers.size !== 1) {
-        return { refusal: callers.size === 0 ? `no client request in flight to relate "${method}" to` : `requests of ${callers.size} clients are in flight; cannot tell which one to ask "${method}"` };
-      }
-      caller = callers.values().next().value!;
-      if (!caller.capabilities?.has(capability)) return { refusal: `the client did not declare the "${capability}" capability` };
-    }
-    if (caller.onRequest === undefined) return { refusal: `the client cannot be asked "${method}"` };
-    let related: JsonRpcId | undefined;
-    let count = 0;
-    for (const p of this.#pending.values()) {
-      if (p.caller === caller) {
-        related = p.originalId;
-        count++;
-      }
-    }
-    return { caller, relatedId: count === 1 ? related : undefined };
   }
 
   #emit(message: JsonRpcMessage, callerId: string | undefined): void {

@@ -162,8 +162,8 @@ export class Supervisor {
   update(spec: ServerSpec): void {
     this.#spec = spec;
     this.router.requestTimeoutMs = spec.requestTimeoutMs;
-    this.router.maxInFlight = spec.maxInFlight;
-    this.router.queueTimeoutMs = spec.queueTimeoutMs;
+    this.router.slots.max = spec.maxInFlight;
+    this.router.slots.queueTimeoutMs = spec.queueTimeoutMs;
     this.stderr.resize(spec.stderrLines);
   }
 
