@@ -78,10 +78,6 @@ export function isRequest(m: JsonRpcMessage): m is JsonRpcRequest {
   return 'method' in m && 'id' in m && m.id !== undefined;
 }
 
-export function isNotification(m: JsonRpcMessage): m is JsonRpcNotification {
-  return 'method' in m && !('id' in m && m.id !== undefined);
-}
-
 export function isResponse(m: JsonRpcMessage): m is JsonRpcResponse {
   return !('method' in m) && ('result' in m || 'error' in m);
 }

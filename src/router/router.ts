@@ -11,6 +11,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
   checkMessage,
   errorResponse,
+  isRequest,
   type JsonRpcId,
   type JsonRpcMessage,
   type JsonRpcNotification,
@@ -108,10 +109,6 @@ export class Router {
         }
       }
     };
-  }
-
-  get connectedCount(): number {
-    return this.#connected.size;
   }
 
   /** Callers' requests waiting for the child (the gateway's own handshake is not one). */
@@ -372,7 +369,7 @@ export class Router {
     }
     const m = checked.message;
     if ('method' in m) {
-      if ('id' in m && m.id !== undefined) this.#onChildRequest(m as JsonRpcRequest);
+      if (isRequest(m)) this.#onChildRequest(m);
       else this.#onChildNotification(m);
     } else {
       this.#onChildResponse(m);
