@@ -102,7 +102,7 @@ export class Session implements Caller {
     this.lastActive = Date.now();
   }
 
-  /** The GET stream (or the legacy stream). A stream it replaces is closed. */
+  /** The GET stream (or the legacy stream). The face refuses a second one while the first is open. */
   attachStream(sink: Sink): void {
     this.#standalone = sink;
     this.#hadStream = true;
