@@ -4,7 +4,7 @@
 // kept where the API and the log show them until a good version arrives.
 import { childEnvironment } from '../config/child-env.ts';
 import { loadManifest } from '../config/load.ts';
-import { formatConfigError, type Desired, type ServerSpec } from '../config/types.ts';
+import { formatConfigError, type Desired, type LoadResult, type ServerSpec } from '../config/types.ts';
 import { Listeners } from '../listeners.ts';
 import type { Logger } from '../log.ts';
 import { isEmptyPlan, plan, summarize, type Plan } from '../plan/plan.ts';
@@ -103,11 +103,19 @@ export class Reconciler {
   async #pass(trigger: ReloadTrigger): Promise<ReloadOutcome> {
     if (this.#closed) return { ok: false };
     const log = this.#deps.log;
-    const loaded = await loadManifest(this.file, this.#deps.env);
+    let loaded = await loadManifest(this.file, this.#deps.env);
     // What was seen last time: the bytes' hash, or the reason the file could not be read. The same again
     // (the watch's periodic look, an event that changed nothing) is no news: no pass, no log line.
-    const seen = loaded.ok ? loaded.desired.hash : (loaded.hash ?? `unreadable: ${loaded.errors[0]?.message ?? ''}`);
+    const seenOf = (r: LoadResult): string => (r.ok ? r.desired.hash : (r.hash ?? `unreadable: ${r.errors[0]?.message ?? ''}`));
+    let seen = seenOf(loaded);
     if (trigger === 'file' && seen === this.#lastSeenHash) return { ok: this.#status.state === 'ok' };
+    if (!loaded.ok && trigger === 'file') {
+      // An editor or `>` that truncates and then writes can be caught in between: look again shortly,
+      // and judge what is there then (the same bytes again: a real error).
+      await new Promise((r) => setTimeout(r, 150));
+      const again = await loadManifest(this.file, this.#deps.env);
+      if (seenOf(again) !== seen) [loaded, seen] = [again, seenOf(again)];
+    }
     this.#lastSeenHash = seen;
     const at = new Date().toISOString();
 

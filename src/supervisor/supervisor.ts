@@ -139,6 +139,7 @@ export class Supervisor {
     return this.#enqueue(async () => {
       await this.#stopChild(false);
       this.#setState('stopped', reason);
+      this.router.setAvailability({ kind: 'down', reason: reason === 'Disabled' ? 'disabled in the manifest' : 'stopped' });
     });
   }
 

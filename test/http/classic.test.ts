@@ -99,6 +99,7 @@ describe('POST /mcp/:server/command', () => {
     const down = await command(h.url, 'demo', { jsonrpc: '2.0', id: 3, method: 'ping' });
     expect(down.status).toBe(503);
     expect(down.body).toMatchObject({ id: 3, error: { code: -32010 } });
+    expect(down.body.error.message).toBe('server "demo" is not running: stopped');
   });
 
   it('refuses a body over the limit with 413', async () => {

@@ -149,5 +149,18 @@ describe('Reconciler watch', () => {
     const h = await startHarness(manifest(demoServer('off', '    enabled: false\n')));
     await waitFor(async () => (await servers(h.url)).servers[0]?.reason === 'Disabled', 'Disabled');
     expect((await servers(h.url)).servers[0]).toMatchObject({ state: 'stopped', pid: null });
+    const r = await fetch(`${h.url}/mcp/off/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+    expect(r.status).toBe(503);
+    expect(((await r.json()) as { error: { message: string } }).error.message).toBe('server "off" is not running: disabled in the manifest');
+  });
+
+  it('does not reject a manifest caught half-written (truncated, then written)', async () => {
+    const h = await startHarness(three());
+    await allRunning(h, ['a', 'b', 'c']);
+    h.write('');
+    await new Promise((r) => setTimeout(r, 120)); // the debounced read lands between the two writes
+    h.write(manifest(demoServer('a') + demoServer('b')));
+    await allRunning(h, ['a', 'b']);
+    expect(h.logs.filter((l) => l.includes('manifest rejected'))).toEqual([]);
   });
 });
