@@ -71,12 +71,21 @@ export function stableJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-/** One line for the log: "started a; restarted b (args); stopped c; kept d". */
-export function summarize(p: Plan): string {
+/**
+ * One line for the log: "started a; restarted b (args); disabled c; stopped d; kept e". A change of
+ * `enabled` reads as what it does (enabled / disabled) when `desired` is given.
+ */
+export function summarize(p: Plan, desired?: ReadonlyMap<string, ServerSpec>): string {
   const parts: string[] = [];
   const names = (xs: readonly Change[]) => xs.map((c) => `${c.name} (${c.changed.join(', ')})`).join(', ');
+  const toggled = (c: Change): boolean => desired !== undefined && c.changed.includes('enabled');
+  const restarted = p.restart.filter((c) => !toggled(c));
+  const turnedOn = p.restart.filter((c) => toggled(c) && desired?.get(c.name)?.enabled === true).map((c) => c.name);
+  const turnedOff = p.restart.filter((c) => toggled(c) && desired?.get(c.name)?.enabled === false).map((c) => c.name);
   if (p.start.length) parts.push(`started ${p.start.join(', ')}`);
-  if (p.restart.length) parts.push(`restarted ${names(p.restart)}`);
+  if (restarted.length) parts.push(`restarted ${names(restarted)}`);
+  if (turnedOn.length) parts.push(`enabled ${turnedOn.join(', ')}`);
+  if (turnedOff.length) parts.push(`disabled ${turnedOff.join(', ')}`);
   if (p.update.length) parts.push(`updated ${names(p.update)}`);
   if (p.stop.length) parts.push(`stopped ${p.stop.join(', ')}`);
   if (p.keep.length) parts.push(`kept ${p.keep.join(', ')}`);

@@ -139,7 +139,7 @@ export class Reconciler {
     }
     this.#desired = desired;
     this.#schedules.sync(desired.servers);
-    const summary = summarize(p);
+    const summary = summarize(p, desired.servers);
     this.#status = { file: this.file, state: 'ok', appliedHash: desired.hash, appliedAt: at, lastAttemptAt: at, errors: [], lastPlan: summary };
     this.#appliedListeners.emit(desired);
     this.#reloadListeners.emit(true);

@@ -57,4 +57,10 @@ describe('plan', () => {
     const p = plan(map(spec('a', { args: [] }), spec('n')), map(spec('a'), spec('old')));
     expect(summarize(p)).toBe('started n; restarted a (args); stopped old');
   });
+
+  it('says enabled / disabled for a change of enabled', () => {
+    const desired = map(spec('a', { enabled: false }), spec('b', { enabled: true, args: ['x'] }));
+    const p = plan(desired, map(spec('a'), spec('b', { enabled: false })));
+    expect(summarize(p, desired)).toBe('enabled b; disabled a');
+  });
 });
