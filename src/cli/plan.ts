@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadManifest, parseManifest } from '../config/load.ts';
 import { formatConfigError, type ConfigError, type Desired } from '../config/types.ts';
 import { manifestNotes } from '../plan/notes.ts';
-import { isEmptyPlan, plan, type Plan } from '../plan/plan.ts';
+import { isEmptyPlan, manifestKey, plan, type Plan } from '../plan/plan.ts';
 import { answerProblem, baseUrl, call, parseOptions, printable, readKey, type Env, type Io } from './args.ts';
 
 export const PLAN_EXIT = { none: 0, error: 1, changes: 2 } as const;
@@ -122,7 +122,7 @@ export function planLines(p: Plan): string[] {
 
 /** The manifest's key for a resolved field: requestTimeoutMs is written requestTimeout. env.KEY stays. */
 function label(field: string): string {
-  return printable(field.startsWith('env.') ? field : field.replace(/Ms$/, ''), 100);
+  return printable(manifestKey(field), 100);
 }
 
 function summaryLine(p: Plan, notes: number): string {

@@ -71,13 +71,18 @@ export function stableJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
+/** The manifest's key for a resolved field: requestTimeoutMs is written requestTimeout; env.KEY stays. */
+export function manifestKey(field: string): string {
+  return field.startsWith('env.') ? field : field.replace(/Ms$/, '');
+}
+
 /**
  * One line for the log: "started a; restarted b (args); disabled c; stopped d; kept e". A change of
  * `enabled` reads as what it does (enabled / disabled) when `desired` is given.
  */
 export function summarize(p: Plan, desired?: ReadonlyMap<string, ServerSpec>): string {
   const parts: string[] = [];
-  const names = (xs: readonly Change[]) => xs.map((c) => `${c.name} (${c.changed.join(', ')})`).join(', ');
+  const names = (xs: readonly Change[]) => xs.map((c) => `${c.name} (${c.changed.map(manifestKey).join(', ')})`).join(', ');
   const toggled = (c: Change): boolean => desired !== undefined && c.changed.includes('enabled');
   const restarted = p.restart.filter((c) => !toggled(c));
   const turnedOn = p.restart.filter((c) => toggled(c) && desired?.get(c.name)?.enabled === true).map((c) => c.name);

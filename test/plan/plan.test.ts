@@ -58,6 +58,11 @@ describe('plan', () => {
     expect(summarize(p)).toBe('started n; restarted a (args); stopped old');
   });
 
+  it('names fields as the manifest writes them', () => {
+    const p = plan(map(spec('a', { requestTimeoutMs: 1 })), map(spec('a')));
+    expect(summarize(p)).toBe('updated a (requestTimeout)');
+  });
+
   it('says enabled / disabled for a change of enabled', () => {
     const desired = map(spec('a', { enabled: false }), spec('b', { enabled: true, args: ['x'] }));
     const p = plan(desired, map(spec('a'), spec('b', { enabled: false })));
