@@ -92,6 +92,7 @@ export class Session implements Caller {
 
   bind(binding: Binding, initializeParams: Record<string, unknown> | undefined): void {
     this.#binding = binding;
+    this.touch(); // idle time counts from the answer to initialize, not from its arrival
     const caps = initializeParams?.capabilities;
     this.capabilities = new Set(typeof caps === 'object' && caps !== null ? Object.keys(caps) : []);
     const version = binding.initializeResult.protocolVersion;

@@ -99,7 +99,7 @@ describe('per-session children', () => {
 
 describe('per-session initialize', () => {
   it('keeps a session whose child takes longer to start than the idle timeout', async () => {
-    const h = await startHarness(perSession('    env: { DEMO_INIT_DELAY_MS: "1200" }\n    sessionIdleTimeout: 300ms\n'));
+    const h = await startHarness(perSession('    env: { DEMO_INIT_DELAY_MS: "2000" }\n    sessionIdleTimeout: 1s\n'));
     const a = await connect(`${h.url}/mcp/solo/mcp`);
     expect(textOf(await a.client.callTool({ name: 'echo', arguments: { text: 'alive' } }))).toBe('alive');
     expect(await children(h.url)).toHaveLength(1);
