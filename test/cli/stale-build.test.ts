@@ -1,27 +1,40 @@
-import { spawnSync } from 'node:child_process';
-import { statSync, utimesSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/gateway.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+// @ts-expect-error: plain JavaScript beside the bin, no types
+import { buildState } from '../../bin/build-state.js';
 
-const BIN = path.join(ROOT, 'bin', 'mcp-gateway.js');
-const STAMP = path.join(ROOT, 'dist', '.built');
-const validate = () => spawnSync(process.execPath, [BIN, 'validate', path.join(ROOT, 'mcp-gateway.yaml')], { encoding: 'utf8', env: { ...process.env, PORT: '' } });
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
-describe('bin/mcp-gateway.js', () => {
-  it('runs dist/ when it is current, and the sources (saying so) when src/ is newer', () => {
-    const fresh = validate();
-    expect(fresh.status).toBe(0);
-    expect(fresh.stderr).toBe('');
-    const { atime, mtime } = statSync(STAMP);
-    try {
-      utimesSync(STAMP, new Date(0), new Date(0)); // as after a `git pull` nobody rebuilt
-      const stale = validate();
-      expect(stale.status).toBe(0);
-      expect(stale.stdout).toContain('mcp-gateway.yaml: ok');
-      expect(stale.stderr).toContain('dist/ is older than src/; running the sources');
-    } finally {
-      utimesSync(STAMP, atime, mtime);
-    }
+/** A tree like the package's: src/, schemas/, and dist/.built when `built` is given (seconds). */
+function tree(sourceTime: number, built?: number): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'mcp-gw-build-'));
+  dirs.push(root);
+  for (const [dir, file] of [['src/cli', 'main.ts'], ['schemas', 'manifest.schema.json']] as const) {
+    mkdirSync(path.join(root, dir), { recursive: true });
+    writeFileSync(path.join(root, dir, file), 'x');
+    utimesSync(path.join(root, dir, file), sourceTime, sourceTime);
+  }
+  if (built !== undefined) {
+    mkdirSync(path.join(root, 'dist'));
+    writeFileSync(path.join(root, 'dist', '.built'), '');
+    utimesSync(path.join(root, 'dist', '.built'), built, built);
+  }
+  return root;
+}
+
+describe('buildState (which code bin/mcp-gateway.js runs)', () => {
+  it('is current when dist/ was built after the sources changed', () => {
+    expect(buildState(tree(1000, 2000))).toBe('current');
+  });
+  it('is stale after a pull nobody rebuilt (sources newer than the build)', () => {
+    expect(buildState(tree(3000, 2000))).toBe('stale');
+  });
+  it('is missing when nothing was built', () => {
+    expect(buildState(tree(1000))).toBe('missing');
   });
 });
