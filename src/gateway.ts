@@ -16,6 +16,8 @@ import { SessionRegistry } from './sessions/registry.ts';
 import { serveMcp } from './http/mcp-face.ts';
 import { matchMcpRoute } from './http/mcp-routes.ts';
 import { Gate } from './http/gate.ts';
+import { sendJson } from './http/answer.ts';
+import { sseClients } from './http/classic.ts';
 import { Header } from './protocol/jsonrpc.ts';
 import { watchManifest, type ManifestWatcher } from './reconciler/watch.ts';
 
@@ -72,7 +74,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sinceSeconds: (now - Date.parse(st.since)) / 1000,
         inFlight: s.inFlight,
         sessions: sessionsRef?.countFor(s.name) ?? 0,
-        sseClients: (classicStreams.get(s.name)?.size ?? 0) + (sessionsRef?.streamsFor(s.name) ?? 0),
+        sseClients: sessionsRef === undefined ? 0 : sseClients({ sessions: sessionsRef, streams: classicStreams }, s.name),
       };
     }
   });
@@ -114,8 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const url = req.url ?? '/';
     if (draining && url !== '/healthz') {
       // Shutting down: new work goes elsewhere (a load balancer retries 503), requests in flight finish.
-      res.writeHead(503, { 'Content-Type': 'application/json', Connection: 'close', 'Retry-After': '1' });
-      res.end(JSON.stringify({ error: { kind: 'ShuttingDown', message: 'the gateway is shutting down' } }));
+      sendJson(res, 503, { error: { kind: 'ShuttingDown', message: 'the gateway is shutting down' } }, { Connection: 'close', 'Retry-After': '1' });
       return;
     }
     const route = matchMcpRoute(req.method ?? 'GET', url, req.headers[Header.SessionId] !== undefined);

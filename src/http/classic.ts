@@ -9,7 +9,7 @@ import type { FailureKind } from '../router/router.ts';
 import type { ManagedServer } from '../supervisor/managed-server.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
-import { whenClientGoes } from './answer.ts';
+import { sendEmpty, whenClientGoes } from './answer.ts';
 import { readJson } from './body.ts';
 import { keyOf, noteMethod, type Gate } from './gate.ts';
 import { mayUse } from '../auth/keys.ts';
@@ -35,12 +35,17 @@ const FAILURE_STATUS: Record<FailureKind, number> = { unavailable: 503, timeout:
 
 type Ctx = ParameterizedContext;
 
+/** Open SSE streams on a server: classic streams and the MCP sessions' GET (or legacy) streams. */
+export function sseClients(deps: Pick<ClassicDeps, 'sessions' | 'streams'>, server: string): number {
+  return (deps.streams.get(server)?.size ?? 0) + deps.sessions.streamsFor(server);
+}
+
 /**
  * The servers table and the manifest's reload status, as `GET /mcp/servers` and the status page show
  * them: only the servers `key` may see, and never an env value.
  */
 export function serversView(deps: Pick<ClassicDeps, 'reconciler' | 'sessions' | 'streams'>, key: KeySpec | undefined): Record<string, unknown> {
-  const { reconciler, sessions, streams } = deps;
+  const { reconciler, sessions } = deps;
   return {
     servers: [...reconciler.servers.values()].filter((sup) => mayUse(key, sup.name)).map((sup) => ({
       ...sup.status(),
@@ -50,7 +55,7 @@ export function serversView(deps: Pick<ClassicDeps, 'reconciler' | 'sessions' | 
       schedule: sup.spec.schedule ?? null,
       inFlight: sup.inFlight,
       sessions: sessions.countFor(sup.name),
-      sseClients: streams.get(sup.name)?.size ?? 0,
+      sseClients: sseClients(deps, sup.name),
     })),
     manifest: { ...reconciler.status, listen: reconciler.desired?.listen === undefined ? null : { host: reconciler.desired.listen.host, port: reconciler.desired.listen.port } },
   };
@@ -128,7 +133,7 @@ export function classicRoutes(deps: ClassicDeps): Router {
         throw new HttpError(503, errorResponse(null, ErrorCode.ServerUnavailable, `server "${name}" is not running`));
       }
       ctx.respond = false; // 202 with no body at all, as MCP answers notifications
-      ctx.res.writeHead(202).end();
+      sendEmpty(ctx.res, 202);
       return;
     }
     const result = await router.request(message, { caller, onGone: whenClientGoes(ctx.res) });

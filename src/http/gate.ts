@@ -9,7 +9,7 @@ import { ErrorCode, Header } from '../protocol/jsonrpc.ts';
 import { KeyRing, mayUse } from '../auth/keys.ts';
 import { RateLimiter } from '../auth/rate-limit.ts';
 import { requirement } from '../auth/requirement.ts';
-import { BASE_HEADERS, sendError, sendJson } from './answer.ts';
+import { sendEmpty, sendError, sendJson } from './answer.ts';
 import { OriginPolicy } from './origin-policy.ts';
 
 const CORS_ALLOW_HEADERS = 'Content-Type, Authorization, X-API-Key, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name';
@@ -96,13 +96,11 @@ export class Gate {
       if (origin === undefined || !origins.allowsCors(origin)) {
         return this.#refuse(req, res, jsonRpcFace, 403, 'Forbidden', 'Origin not allowed: add it to listen.cors.origins');
       }
-      res.writeHead(204, {
-        ...BASE_HEADERS,
+      sendEmpty(res, 204, {
         'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
         'Access-Control-Allow-Headers': CORS_ALLOW_HEADERS,
         'Access-Control-Max-Age': '600',
       });
-      res.end();
       return false;
     }
 

@@ -99,6 +99,7 @@ describe('Streamable HTTP: bad input gets the spec status and a JSON-RPC error, 
     const first = await fetch(`${h.url}/mcp/demo/mcp`, { headers });
     expect(first.status).toBe(200);
     expect(first.headers.get('content-type')).toContain('text/event-stream');
+    expect((await getJson(`${h.url}/mcp/servers`)).servers[0].sseClients).toBe(1); // session streams count too
     const second = await fetch(`${h.url}/mcp/demo/mcp`, { headers });
     expect(second.status).toBe(409);
     await second.body?.cancel();
