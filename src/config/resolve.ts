@@ -18,6 +18,7 @@ interface TuningIn {
   startTimeout?: DurationIn;
   stopTimeout?: DurationIn;
   requestTimeout?: DurationIn;
+  requestTimeoutMax?: DurationIn;
   stderrLines?: number;
   sessionIdleTimeout?: DurationIn;
   maxSessions?: number;
@@ -95,6 +96,7 @@ const BUILTIN = {
   startTimeout: '30s',
   stopTimeout: '5s',
   requestTimeout: '60s',
+  requestTimeoutMax: '10m',
   stderrLines: 200,
   sessionIdleTimeout: '30m',
   maxSessions: 100,
@@ -174,6 +176,8 @@ function resolveServer(name: string, s: ServerIn, d: TuningIn, dir: string): Ser
     startTimeoutMs: ms(s.startTimeout ?? d.startTimeout ?? BUILTIN.startTimeout),
     stopTimeoutMs: ms(s.stopTimeout ?? d.stopTimeout ?? BUILTIN.stopTimeout),
     requestTimeoutMs: ms(s.requestTimeout ?? d.requestTimeout ?? BUILTIN.requestTimeout),
+    // Never below requestTimeout: a request that reports no progress at all may always take that long.
+    requestTimeoutMaxMs: Math.max(ms(s.requestTimeoutMax ?? d.requestTimeoutMax ?? BUILTIN.requestTimeoutMax), ms(s.requestTimeout ?? d.requestTimeout ?? BUILTIN.requestTimeout)),
     stderrLines: s.stderrLines ?? d.stderrLines ?? BUILTIN.stderrLines,
     sessionIdleTimeoutMs: ms(s.sessionIdleTimeout ?? d.sessionIdleTimeout ?? BUILTIN.sessionIdleTimeout),
     maxSessions: s.maxSessions ?? d.maxSessions ?? BUILTIN.maxSessions,

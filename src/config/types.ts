@@ -38,6 +38,8 @@ export interface ServerSpec {
   readonly startTimeoutMs: number;
   readonly stopTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  /** Progress restarts requestTimeout, but a request never runs longer than this in all (>= requestTimeoutMs). */
+  readonly requestTimeoutMaxMs: number;
   readonly stderrLines: number;
   readonly sessionIdleTimeoutMs: number;
   readonly maxSessions: number;

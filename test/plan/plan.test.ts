@@ -17,6 +17,7 @@ function spec(name: string, over: Partial<ServerSpec> = {}): ServerSpec {
     startTimeoutMs: 30000,
     stopTimeoutMs: 5000,
     requestTimeoutMs: 60000,
+    requestTimeoutMaxMs: 600000,
     stderrLines: 200,
     sessionIdleTimeoutMs: 1_800_000,
     maxSessions: 100,
