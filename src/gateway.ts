@@ -1,24 +1,22 @@
 // Puts the daemon together: the reconciler on the manifest, the file watch, and the HTTP listener.
 // Whoever calls startGateway owns the result and must close() it; close stops everything it opened.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApp } from './http/app.ts';
+import { createHandler } from './http/app.ts';
 import { DEFAULT_SSE_OPTIONS, type SseOptions, type SseStream } from './http/sse.ts';
 import { GatewayMetrics, type ServerView } from './metrics/metrics.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Reconciler } from './reconciler/reconciler.ts';
 import { SessionRegistry } from './sessions/registry.ts';
-import { serveMcp } from './http/mcp-face.ts';
-import { matchMcpRoute } from './http/mcp-routes.ts';
 import { Gate } from './http/gate.ts';
-import { sendJson } from './http/answer.ts';
+import type { RouteTable } from './http/route-table.ts';
+import type { Serve } from './http/request-context.ts';
 import { sseClients } from './http/classic.ts';
-import { Header } from './protocol/jsonrpc.ts';
 import { watchManifest, type ManifestWatcher } from './reconciler/watch.ts';
 
 export const VERSION: string = (
@@ -42,6 +40,8 @@ export interface Gateway {
   readonly reconciler: Reconciler;
   readonly sessions: SessionRegistry;
   readonly watcher: ManifestWatcher;
+  /** The route table the listener serves (and authorizes) by. */
+  readonly routes: RouteTable<Serve>;
   /**
    * Stops accepting, lets requests in flight finish for up to `graceMs` (default: listen.shutdownGrace),
    * closes sessions and streams, stops every child. Idempotent.
@@ -95,7 +95,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   reconciler.onApplied((desired) => gate.update(desired));
   gate.onKeysChanged((keys) => sessions.revoke(keys));
 
-  const app = createApp({
+  let draining = false;
+  const http = createHandler({
     reconciler,
     sessions,
     gate,
@@ -108,24 +109,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     classicStreams,
     isReady: () => reconciler.status.appliedHash !== null && !draining,
+    isDraining: () => draining,
   });
-  const mcp = { reconciler, sessions, log, sse, bodyLimit };
-  const koa = app.callback();
-  let draining = false;
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    const url = req.url ?? '/';
-    if (draining && url !== '/healthz') {
-      // Shutting down: new work goes elsewhere (a load balancer retries 503), requests in flight finish.
-      sendJson(res, 503, { error: { kind: 'ShuttingDown', message: 'the gateway is shutting down' } }, { Connection: 'close', 'Retry-After': '1' });
-      return;
-    }
-    const route = matchMcpRoute(req.method ?? 'GET', url, req.headers[Header.SessionId] !== undefined);
-    const jsonRpcFace = route !== undefined || url.endsWith('/command');
-    if (!gate.admit(req, res, jsonRpcFace)) return;
-    if (route === undefined) void koa(req, res);
-    else void serveMcp(route, req, res, mcp);
-  };
-  const server = listen.tls === undefined ? createServer(handler) : createHttpsServer(await readTls(listen.tls), handler);
+  const server = listen.tls === undefined ? createServer(http.handle) : createHttpsServer(await readTls(listen.tls), http.handle);
   if (listen.tls !== undefined) {
     // Certificates are files: a reload reads them again (a renewed certificate applies without a restart).
     reconciler.onApplied((desired) => {
@@ -183,6 +169,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })();
     return closing;
   };
-  return { url, server, reconciler, sessions, watcher, close };
+  return { url, server, reconciler, sessions, watcher, routes: http.routes, close };
 }
 

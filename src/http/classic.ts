@@ -1,17 +1,18 @@
 // The classic API, kept compatible with existing clients: list servers, act on one, send it a JSON-RPC
 // message, or follow its live stream. Routes read ctx, call the reconciler's supervisors and routers, and
 // set the answer; they never touch a child.
-import type { ParameterizedContext } from 'koa';
-import type Router from '@koa/router';
-import { exactRouter } from './koa-router.ts';
-import { ErrorCode, checkMessage, errorResponse, isResponse } from '../protocol/jsonrpc.ts';
+import type { Context } from 'koa';
+import type { Socket } from 'node:net';
+import { ErrorCode, Header, checkMessage, errorResponse, isResponse } from '../protocol/jsonrpc.ts';
 import type { FailureKind } from '../router/router.ts';
 import type { ManagedServer } from '../supervisor/managed-server.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
 import { sendEmpty, whenClientGoes } from './answer.ts';
 import { readJson } from './body.ts';
-import { keyOf, noteMethod, type Gate } from './gate.ts';
+import type { KeyRing } from '../auth/keys.ts';
+import type { RequestContext, Serve } from './request-context.ts';
+import { Needs, type Route } from './route-table.ts';
 import { mayUse } from '../auth/keys.ts';
 import type { KeySpec } from '../config/types.ts';
 import { HttpError, apiError } from './errors.ts';
@@ -20,7 +21,8 @@ import { SseStream, type SseOptions } from './sse.ts';
 export interface ClassicDeps {
   readonly reconciler: Reconciler;
   readonly sessions: SessionRegistry;
-  readonly gate: Gate;
+  /** Called with the new key ring after every reload. */
+  readonly onKeysChanged: (listener: (keys: KeyRing) => void) => () => void;
   readonly sse: SseOptions;
   readonly bodyLimit: () => number;
   /** Open classic streams by server (shared with the metrics). */
@@ -33,7 +35,6 @@ export interface ClassicDeps {
  */
 const FAILURE_STATUS: Record<FailureKind, number> = { unavailable: 503, timeout: 504, closed: 502, cancelled: 200, busy: 503 };
 
-type Ctx = ParameterizedContext;
 
 /** Open SSE streams on a server: classic streams and the MCP sessions' GET (or legacy) streams. */
 export function sseClients(deps: Pick<ClassicDeps, 'sessions' | 'streams'>, server: string): number {
@@ -61,13 +62,12 @@ export function serversView(deps: Pick<ClassicDeps, 'reconciler' | 'sessions' | 
   };
 }
 
-export function classicRoutes(deps: ClassicDeps): Router {
+export function classicRoutes(deps: ClassicDeps): Route<Serve>[] {
   const { reconciler } = deps;
-  const router = exactRouter();
   const streams = deps.streams;
   /** The key each classic stream was opened with: a reload that removes it closes the stream. */
   const streamKeys = new Map<SseStream, KeySpec | undefined>();
-  deps.gate.onKeysChanged((ring) => {
+  deps.onKeysChanged((ring) => {
     for (const [stream, key] of streamKeys) {
       const current = key === undefined ? undefined : ring.current(key);
       const allowed = key === undefined ? !ring.enabled : current !== undefined && current.admin;
@@ -75,12 +75,19 @@ export function classicRoutes(deps: ClassicDeps): Router {
     }
   });
   // One caller per key across the classic API: a notifications/cancelled sent here finds that key's
-  // request, and never another key's.
+  // request, and never another key's. Without keys nobody is known, so each connection is a caller of
+  // its own (a client then cancels a request by closing its connection).
   const callers = new Map<string, { id: string }>();
-  const callerFor = (key: KeySpec | undefined): { id: string } => {
-    const name = key?.name ?? '';
-    let c = callers.get(name);
-    if (c === undefined) callers.set(name, (c = { id: `classic:${name}` }));
+  const anonymous = new WeakMap<Socket, { id: string }>();
+  let nextAnonymous = 1;
+  const callerFor = (key: KeySpec | undefined, socket: Socket): { id: string } => {
+    if (key === undefined) {
+      let c = anonymous.get(socket);
+      if (c === undefined) anonymous.set(socket, (c = { id: `classic:#${nextAnonymous++}` }));
+      return c;
+    }
+    let c = callers.get(key.name);
+    if (c === undefined) callers.set(key.name, (c = { id: `classic:${key.name}` }));
     return c;
   };
 
@@ -89,36 +96,34 @@ export function classicRoutes(deps: ClassicDeps): Router {
     streams.delete(name);
   });
 
-  const find = (ctx: Ctx): ManagedServer => {
-    const name = String(ctx.params.server);
+  const find = (rc: RequestContext): ManagedServer => {
+    const name = rc.params.server!;
     const sup = reconciler.servers.get(name);
     if (sup === undefined) throw apiError(404, 'UnknownServer', `no server named "${name}" in the manifest`);
     return sup;
   };
 
-  router.get('/mcp/servers', (ctx) => {
-    ctx.body = serversView(deps, keyOf(ctx.req));
-  });
+  const servers = (ctx: Context, rc: RequestContext): void => {
+    ctx.body = serversView(deps, rc.principal);
+  };
 
-  router.get('/mcp/:server/stderr', (ctx) => {
-    const sup = find(ctx);
+  const stderr = (ctx: Context, rc: RequestContext): void => {
+    const sup = find(rc);
     ctx.body = { server: sup.name, lines: sup.stderr.lines() };
-  });
+  };
 
-  for (const action of ['start', 'stop', 'restart'] as const) {
-    router.post(`/mcp/:server/${action}`, async (ctx) => {
-      const sup = find(ctx);
-      const status = await sup[action]();
-      ctx.body = { server: status };
-    });
-  }
+  const act = (action: 'start' | 'stop' | 'restart') => async (ctx: Context, rc: RequestContext): Promise<void> => {
+    const sup = find(rc);
+    const status = await sup[action]();
+    ctx.body = { server: status };
+  };
 
-  router.post('/mcp/:server/command', async (ctx) => {
-    const name = String(ctx.params.server);
+  const command = async (ctx: Context, rc: RequestContext): Promise<void> => {
+    const name = rc.params.server!;
     const sup = reconciler.servers.get(name);
     if (sup === undefined) throw new HttpError(404, errorResponse(null, ErrorCode.InvalidRequest, `no server named "${name}" in the manifest`));
     const router = sup.router;
-    const caller = callerFor(keyOf(ctx.req));
+    const caller = callerFor(rc.principal, ctx.req.socket);
     if (router === undefined) {
       throw new HttpError(409, errorResponse(null, ErrorCode.InvalidRequest, `server "${name}" runs a child per MCP session; use /mcp/${name}/mcp`));
     }
@@ -126,7 +131,7 @@ export function classicRoutes(deps: ClassicDeps): Router {
     const checked = checkMessage(body);
     if ('reason' in checked) throw new HttpError(400, errorResponse(null, ErrorCode.InvalidRequest, `Invalid request: ${checked.reason}`));
     const message = checked.message;
-    if ('method' in message) noteMethod(ctx.req, message.method);
+    if ('method' in message) rc.rpcMethod = message.method;
     if (isResponse(message)) throw new HttpError(400, errorResponse(null, ErrorCode.InvalidRequest, 'Invalid request: this endpoint takes requests and notifications'));
     if (!('id' in message) || message.id === undefined) {
       if (!router.notify(message, caller)) {
@@ -139,16 +144,16 @@ export function classicRoutes(deps: ClassicDeps): Router {
     const result = await router.request(message, { caller, onGone: whenClientGoes(ctx.res) });
     ctx.status = result.failure === undefined ? 200 : FAILURE_STATUS[result.failure];
     ctx.body = result.response;
-  });
+  };
 
-  router.get('/mcp/:server/sse', (ctx) => {
-    const sup = find(ctx);
+  const stream = (ctx: Context, rc: RequestContext): void => {
+    const sup = find(rc);
     ctx.respond = false; // we own the raw response from here
     const stream = new SseStream(ctx.res, deps.sse);
     let set = streams.get(sup.name);
     if (set === undefined) streams.set(sup.name, (set = new Set()));
     set.add(stream);
-    streamKeys.set(stream, keyOf(ctx.req));
+    streamKeys.set(stream, rc.principal);
     stream.send(JSON.stringify(sup.status()), 'status');
     const unsubscribe = [
       sup.tap((message) => stream.send(JSON.stringify(message))),
@@ -160,7 +165,16 @@ export function classicRoutes(deps: ClassicDeps): Router {
       set.delete(stream);
       streamKeys.delete(stream);
     });
-  });
+  };
 
-  return router;
+  return [
+    { method: 'GET', pattern: '/mcp/servers', need: Needs.anyKey, serve: { koa: servers } },
+    // stderr, start, stop and restart act on a process or show its log: admin keys only.
+    { method: 'GET', pattern: '/mcp/:server/stderr', need: Needs.serverAdmin, serve: { koa: stderr } },
+    ...(['start', 'stop', 'restart'] as const).map((a) => ({ method: 'POST', pattern: `/mcp/:server/${a}`, need: Needs.serverAdmin, serve: { koa: act(a) } })),
+    { method: 'POST', pattern: '/mcp/:server/command', need: Needs.server, jsonRpc: true, serve: { koa: command } },
+    // The classic stream shows everything a server says, to anyone reading: admin only. (With an
+    // Mcp-Session-Id, a GET here is a Streamable HTTP session's stream: see the MCP routes.)
+    { method: 'GET', pattern: '/mcp/:server/sse', need: Needs.serverAdmin, when: (h) => h[Header.SessionId] === undefined, serve: { koa: stream } },
+  ];
 }

@@ -1,14 +1,16 @@
-// Every request passes here first, whatever face it is for: CORS, then (for all but /, /healthz and
-// /readyz) the DNS-rebinding check, the key, its scope, and its rate. A refused request is answered here,
-// in the face's own error shape, and never reaches a face. The policy follows manifest reloads.
+// Every request passes here once its route is known, whatever face it is for: CORS, then (for all but the
+// public routes) the DNS-rebinding check, the key, what the matched route needs of it, and its rate. The
+// gate reads the route's need as data: it never parses a target nor knows the table. A refused request is
+// answered here, in the face's own error shape, and never reaches a face. The policy follows reloads.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Desired, KeySpec } from '../config/types.ts';
 import { Listeners } from '../listeners.ts';
 import type { Logger } from '../log.ts';
-import { ErrorCode, Header } from '../protocol/jsonrpc.ts';
+import { ErrorCode } from '../protocol/jsonrpc.ts';
 import { KeyRing, mayUse } from '../auth/keys.ts';
 import { RateLimiter } from '../auth/rate-limit.ts';
-import { requirement } from '../auth/requirement.ts';
+import type { Need } from './route-table.ts';
+import type { RequestContext } from './request-context.ts';
 import { sendEmpty, sendError, sendJson } from './answer.ts';
 import { OriginPolicy } from './origin-policy.ts';
 
@@ -22,27 +24,18 @@ export interface GatePolicy {
   readonly accessLog: boolean;
 }
 
-interface Note {
-  key: string | undefined;
-  server: string | undefined;
-  rpc: string | undefined;
+/** Who the gate let in: the key, or undefined when the gateway has no keys (or the route is public). */
+export interface Admitted {
+  readonly principal: KeySpec | undefined;
 }
 
-const notes = new WeakMap<IncomingMessage, Note>();
-const admitted = new WeakMap<IncomingMessage, KeySpec>();
+const ANONYMOUS: Admitted = Object.freeze({ principal: undefined });
 
-/** The key the gate admitted this request with (undefined: no keys configured). */
-export function keyOf(req: IncomingMessage): KeySpec | undefined {
-  return admitted.get(req);
-}
-
-/** Lets a face name the JSON-RPC method for the access log line. */
-export function noteMethod(req: IncomingMessage, method: string): void {
-  const n = notes.get(req);
-  if (n !== undefined) n.rpc = method;
-}
+const pathOf = (req: IncomingMessage): string | undefined => req.url?.split('?')[0];
 
 export class Gate {
+  /** One Admitted per key, so admitting allocates nothing on the message path. */
+  readonly #admitted = new WeakMap<KeySpec, Admitted>();
   readonly #log: Logger;
   readonly #limiter = new RateLimiter();
   readonly #bindHost: string;
@@ -83,9 +76,12 @@ export class Gate {
     };
   }
 
-  /** True when the request may go on to its face; otherwise it has been answered. */
-  admit(req: IncomingMessage, res: ServerResponse, jsonRpcFace: boolean): boolean {
-    const { origins, keys: ring } = this.#policy;
+  /**
+   * CORS for every request: the allow headers for an allowed Origin, and the answer to a preflight.
+   * True when the request goes on; otherwise it has been answered.
+   */
+  cors(req: IncomingMessage, res: ServerResponse, jsonRpcFace: boolean): boolean {
+    const { origins } = this.#policy;
     const origin = req.headers.origin;
     if (origin !== undefined && origins.allowsCors(origin)) {
       res.setHeader('Access-Control-Allow-Origin', origin);
@@ -103,46 +99,53 @@ export class Gate {
       });
       return false;
     }
+    return true;
+  }
 
-    const need = requirement(req.method ?? 'GET', req.url ?? '/', req.headers[Header.SessionId] !== undefined);
-    if (need.kind === 'public') return true;
-    const refused = origins.check(req.headers);
+  /**
+   * Decides from what the matched route needs: the Host (or the absolute-form target's `authority`, which
+   * RFC 9112 puts in its place) and Origin, the key, its scope for `server`, admin, and the key's rate.
+   * The admitted caller, or false when the request was refused (and answered).
+   */
+  admit(req: IncomingMessage, res: ServerResponse, need: Need, server: string | undefined, jsonRpcFace: boolean, authority: string | undefined): Admitted | false {
+    if (need.kind === 'public') return ANONYMOUS;
+    const ring = this.#policy.keys;
+    const headers = authority === undefined ? req.headers : { ...req.headers, host: authority };
+    const refused = this.#policy.origins.check(headers);
     if (refused !== undefined) return this.#refuse(req, res, jsonRpcFace, 403, 'Forbidden', refused);
 
     const who = ring.identify(req.headers);
     if (who.kind === 'missing' || who.kind === 'wrong') {
-      if (who.kind === 'wrong') this.#log.warn({ remote: req.socket.remoteAddress, path: req.url?.split('?')[0] }, 'authentication failed: unknown key');
+      if (who.kind === 'wrong') this.#log.warn({ remote: req.socket.remoteAddress, path: pathOf(req) }, 'authentication failed: unknown key');
       res.setHeader('WWW-Authenticate', 'Bearer realm="mcp-gateway"');
       const message = who.kind === 'missing' ? 'a key is required: send Authorization: Bearer <key>' : 'unknown key';
       return this.#refuse(req, res, jsonRpcFace, 401, 'Unauthorized', message);
     }
-    const key = who.kind === 'key' ? who.key : undefined;
-    if (key !== undefined) {
-      if (need.kind === 'server' && !mayUse(key, need.server)) {
-        return this.#refuse(req, res, jsonRpcFace, 403, 'Forbidden', `key "${key.name}" may not use server "${need.server}"`);
-      }
-      if ((need.kind === 'admin' || (need.kind === 'server' && need.admin)) && !key.admin) {
-        return this.#refuse(req, res, jsonRpcFace, 403, 'Forbidden', `key "${key.name}" is not an admin key`);
-      }
-      const wait = this.#limiter.take(key.name, key.rateLimit);
-      if (wait > 0) {
-        res.setHeader('Retry-After', String(wait));
-        return this.#refuse(req, res, jsonRpcFace, 429, 'TooManyRequests', `key "${key.name}" is over its rate limit; retry in ${wait}s`);
-      }
-      admitted.set(req, key);
+    if (who.kind === 'anonymous') return ANONYMOUS;
+    const key = who.key;
+    if (need.kind === 'server' && (server === undefined || !mayUse(key, server))) {
+      return this.#refuse(req, res, jsonRpcFace, 403, 'Forbidden', `key "${key.name}" may not use server "${server ?? ''}"`);
     }
-    if (this.#policy.accessLog) this.#accessLog(req, res, key?.name, need.kind === 'server' ? need.server : undefined);
-    return true;
+    if ((need.kind === 'admin' || (need.kind === 'server' && need.admin)) && !key.admin) {
+      return this.#refuse(req, res, jsonRpcFace, 403, 'Forbidden', `key "${key.name}" is not an admin key`);
+    }
+    const wait = this.#limiter.take(key.name, key.rateLimit);
+    if (wait > 0) {
+      res.setHeader('Retry-After', String(wait));
+      return this.#refuse(req, res, jsonRpcFace, 429, 'TooManyRequests', `key "${key.name}" is over its rate limit; retry in ${wait}s`);
+    }
+    let admitted = this.#admitted.get(key);
+    if (admitted === undefined) this.#admitted.set(key, (admitted = { principal: key }));
+    return admitted;
   }
 
   /** One line per request when it ends: key name, server, method, outcome. Never the key. */
-  #accessLog(req: IncomingMessage, res: ServerResponse, key: string | undefined, server: string | undefined): void {
-    const note: Note = { key, server, rpc: undefined };
-    notes.set(req, note);
+  logAccess(req: IncomingMessage, res: ServerResponse, rc: RequestContext): void {
+    if (!this.#policy.accessLog) return;
     const started = performance.now();
     res.once('close', () => {
       this.#log.info(
-        { key: note.key, server: note.server, method: note.rpc ?? req.method, path: req.url?.split('?')[0], status: res.statusCode, completed: res.writableFinished, ms: Math.round(performance.now() - started) },
+        { key: rc.principal?.name, server: rc.params.server, method: rc.rpcMethod ?? req.method, path: pathOf(req), status: res.statusCode, completed: res.writableFinished, ms: Math.round(performance.now() - started) },
         'access',
       );
     });
@@ -150,7 +153,7 @@ export class Gate {
 
   #refuse(req: IncomingMessage, res: ServerResponse, jsonRpcFace: boolean, status: number, kind: string, message: string): false {
     // A flood of refusals (429s) must not become a flood of log lines unless asked for.
-    this.#log[this.#policy.accessLog || status === 403 ? 'info' : 'debug']({ remote: req.socket.remoteAddress, method: req.method, path: req.url?.split('?')[0], status }, `refused: ${kind}`);
+    this.#log[this.#policy.accessLog || status === 403 ? 'info' : 'debug']({ remote: req.socket.remoteAddress, method: req.method, path: pathOf(req), status }, `refused: ${kind}`);
     if (jsonRpcFace) sendError(res, status, ErrorCode.TransportError, `${kind}: ${message}`);
     else sendJson(res, status, { error: { kind, message } });
     return false;

@@ -21,8 +21,9 @@ import { PostAnswer, StreamSink } from '../sessions/sink.ts';
 import { BASE_HEADERS, sendEmpty, sendError, sendJson, whenClientGoes } from './answer.ts';
 import { readJson } from './body.ts';
 import { HttpError } from './errors.ts';
-import type { McpRoute } from './mcp-routes.ts';
-import { keyOf, noteMethod } from './gate.ts';
+import type { KeySpec } from '../config/types.ts';
+import type { RequestContext, Serve } from './request-context.ts';
+import { Needs, type Route } from './route-table.ts';
 import { SseStream, type SseOptions } from './sse.ts';
 
 export interface McpFaceDeps {
@@ -34,25 +35,44 @@ export interface McpFaceDeps {
   readonly bodyLimit: () => number;
 }
 
-/** Serves one request the gate has admitted (Origin, Host, key, scope and rate are checked there). */
-export async function serveMcp(route: McpRoute, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Promise<void> {
-  try {
-    switch (route.face) {
-      case 'streamable':
-        if (req.method === 'POST') return await post(route.server, req, res, deps);
-        if (req.method === 'GET') return get(route.server, req, res, deps);
-        if (req.method === 'DELETE') return await del(route.server, req, res, deps);
-        return sendError(res, 405, ErrorCode.TransportError, 'Method not allowed: use POST, GET or DELETE', null, { Allow: 'GET, POST, DELETE' });
-      case 'legacy-stream':
-        return legacyStream(route.server, req, res, deps);
-      case 'legacy-message':
-        return await legacyMessage(route.server, route.sessionId, req, res, deps);
-    }
-  } catch (err) {
-    if (err instanceof HttpError) return sendJson(res, err.status, err.body);
-    deps.log.error({ err, server: route.server }, 'MCP request failed');
-    sendError(res, 500, ErrorCode.InternalError, 'internal error; see the gateway log');
-  }
+/**
+ * The MCP endpoints of each server: Streamable HTTP at /mcp/:server/mcp (and at /sse for POST, DELETE and
+ * a GET with Mcp-Session-Id, so a modern client given the classic URL works), and the legacy HTTP+SSE
+ * transport. The gate has checked Origin, Host, key, scope and rate before any of these runs.
+ */
+export function mcpRoutes(deps: McpFaceDeps): Route<Serve>[] {
+  type Face = (server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps, rc: RequestContext) => unknown;
+  const serve = (face: Face): Serve => ({
+    raw: async (req, res, rc) => {
+      const server = rc.params.server!;
+      try {
+        await face(server, req, res, deps, rc);
+      } catch (err) {
+        if (err instanceof HttpError) return sendJson(res, err.status, err.body);
+        deps.log.error({ err, server }, 'MCP request failed');
+        sendError(res, 500, ErrorCode.InternalError, 'internal error; see the gateway log');
+      }
+    },
+  });
+  const streamable = (method: string, pattern: string, face: Face, when?: Route<Serve>['when']): Route<Serve> => ({
+    method,
+    pattern,
+    need: Needs.server,
+    jsonRpc: true,
+    serve: serve(face),
+    ...(when === undefined ? {} : { when }),
+  });
+  return [
+    streamable('POST', '/mcp/:server/mcp', post),
+    streamable('GET', '/mcp/:server/mcp', get),
+    streamable('DELETE', '/mcp/:server/mcp', del),
+    streamable('POST', '/mcp/:server/sse', post),
+    streamable('DELETE', '/mcp/:server/sse', del),
+    // Listed before the classic stream's route of the same method and path.
+    streamable('GET', '/mcp/:server/sse', get, (h) => h[Header.SessionId] !== undefined),
+    streamable('GET', '/mcp/:server/legacy/sse', legacyStream),
+    streamable('POST', '/mcp/:server/legacy/message', legacyMessage),
+  ];
 }
 
 /** Reads and checks one JSON-RPC message; answers the error itself and returns undefined when it is bad. */
@@ -84,7 +104,7 @@ function prefersStream(req: IncomingMessage): boolean {
 }
 
 /** The session named by Mcp-Session-Id; answers 400 (none given) or 404 (unknown: the client re-initializes). */
-function findSession(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Session | undefined {
+function findSession(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps, principal: KeySpec | undefined): Session | undefined {
   const id = req.headers[Header.SessionId];
   if (typeof id !== 'string' || id === '') {
     sendError(res, 400, ErrorCode.TransportError, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
@@ -92,14 +112,14 @@ function findSession(server: string, req: IncomingMessage, res: ServerResponse, 
   }
   const session = deps.sessions.get(id);
   // A session answers only to the key that opened it: to any other it does not exist.
-  if (session === undefined || session.server !== server || session.transport !== 'streamable' || session.key?.name !== keyOf(req)?.name) {
+  if (session === undefined || session.server !== server || session.transport !== 'streamable' || session.key?.name !== principal?.name) {
     sendError(res, 404, ErrorCode.SessionNotFound, 'Session not found: it ended or expired; initialize a new one');
     return undefined;
   }
   return session;
 }
 
-async function post(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Promise<void> {
+async function post(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps, rc: RequestContext): Promise<void> {
   if (!(req.headers['content-type'] ?? '').includes('application/json')) {
     return sendError(res, 415, ErrorCode.TransportError, 'Unsupported Media Type: Content-Type must be application/json');
   }
@@ -112,15 +132,15 @@ async function post(server: string, req: IncomingMessage, res: ServerResponse, d
   }
   const message = await readMessage(req, res, deps.bodyLimit());
   if (message === undefined) return;
-  if ('method' in message) noteMethod(req, message.method);
+  if ('method' in message) rc.rpcMethod = message.method;
 
   if ('method' in message && message.method === Method.Initialize && isRequest(message)) {
     if (req.headers[Header.SessionId] !== undefined) {
       return sendError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: initialize starts a new session; send it without Mcp-Session-Id', message.id);
     }
-    return initialize(server, message, req, res, deps);
+    return initialize(server, message, res, deps, rc.principal);
   }
-  const session = findSession(server, req, res, deps);
+  const session = findSession(server, req, res, deps, rc.principal);
   if (session === undefined) return;
   if (isResponse(message)) {
     session.answer(message);
@@ -138,10 +158,10 @@ async function post(server: string, req: IncomingMessage, res: ServerResponse, d
   await session.request(message, answer, (giveUp) => onGone(() => void (answer.resumable || giveUp())));
 }
 
-async function initialize(server: string, message: JsonRpcRequest, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Promise<void> {
+async function initialize(server: string, message: JsonRpcRequest, res: ServerResponse, deps: McpFaceDeps, principal: KeySpec | undefined): Promise<void> {
   const target = deps.reconciler.servers.get(server);
   if (target === undefined) return sendError(res, 404, ErrorCode.InvalidRequest, `no server named "${server}" in the manifest`, message.id);
-  const session = deps.sessions.create(server, 'streamable', keyOf(req));
+  const session = deps.sessions.create(server, 'streamable', principal);
   const bound = await deps.sessions.bind(session, target, message);
   if ('status' in bound) {
     await deps.sessions.end(session.id, 'initialize failed');
@@ -150,11 +170,11 @@ async function initialize(server: string, message: JsonRpcRequest, req: Incoming
   sendJson(res, 200, { jsonrpc: '2.0', id: message.id, result: bound.initializeResult }, { 'Mcp-Session-Id': session.id });
 }
 
-function get(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): void {
+function get(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps, rc: RequestContext): void {
   if (!accepts(req, 'text/event-stream')) {
     return sendError(res, 406, ErrorCode.TransportError, 'Not Acceptable: Accept must list text/event-stream');
   }
-  const session = findSession(server, req, res, deps);
+  const session = findSession(server, req, res, deps, rc.principal);
   if (session === undefined) return;
   const last = Number(req.headers[Header.LastEventId]);
   const resumed = Number.isInteger(last) ? session.events.streamOf(last) : undefined;
@@ -176,27 +196,28 @@ function get(server: string, req: IncomingMessage, res: ServerResponse, deps: Mc
   stream.onClose(() => session.touch());
 }
 
-async function del(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Promise<void> {
-  const session = findSession(server, req, res, deps);
+async function del(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps, rc: RequestContext): Promise<void> {
+  const session = findSession(server, req, res, deps, rc.principal);
   if (session === undefined) return;
   await deps.sessions.end(session.id, 'ended by the client (DELETE)');
   sendEmpty(res, 200);
 }
 
-function legacyStream(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): void {
+function legacyStream(server: string, _req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps, rc: RequestContext): void {
   if (!deps.reconciler.servers.has(server)) {
     return sendError(res, 404, ErrorCode.InvalidRequest, `no server named "${server}" in the manifest`);
   }
-  const session = deps.sessions.create(server, 'legacy', keyOf(req));
+  const session = deps.sessions.create(server, 'legacy', rc.principal);
   const stream = new SseStream(res, deps.sse, BASE_HEADERS);
   stream.send(`/mcp/${encodeURIComponent(server)}/legacy/message?sessionId=${session.id}`, 'endpoint');
   session.attachStream(new StreamSink(stream, { event: 'message' }));
   stream.onClose(() => void deps.sessions.end(session.id, 'stream closed'));
 }
 
-async function legacyMessage(server: string, sessionId: string | undefined, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps): Promise<void> {
-  const session = sessionId === undefined ? undefined : deps.sessions.get(sessionId);
-  if (session === undefined || session.server !== server || session.transport !== 'legacy' || session.key?.name !== keyOf(req)?.name) {
+async function legacyMessage(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps, rc: RequestContext): Promise<void> {
+  const sessionId = new URLSearchParams(rc.query).get('sessionId');
+  const session = sessionId === null ? undefined : deps.sessions.get(sessionId);
+  if (session === undefined || session.server !== server || session.transport !== 'legacy' || session.key?.name !== rc.principal?.name) {
     return sendError(res, 404, ErrorCode.SessionNotFound, 'Session not found: open /legacy/sse again');
   }
   if (!(req.headers['content-type'] ?? '').includes('application/json')) {
@@ -204,7 +225,7 @@ async function legacyMessage(server: string, sessionId: string | undefined, req:
   }
   const message = await readMessage(req, res, deps.bodyLimit());
   if (message === undefined) return;
-  if ('method' in message) noteMethod(req, message.method);
+  if ('method' in message) rc.rpcMethod = message.method;
   sendEmpty(res, 202); // answers travel on the session's stream
   const sink = session.stream;
   if (sink === undefined) return;

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { KeyRing, mayUse, presentedKey } from '../../src/auth/keys.ts';
 import { RateLimiter } from '../../src/auth/rate-limit.ts';
-import { requirement } from '../../src/auth/requirement.ts';
 import { childEnvironment } from '../../src/config/child-env.ts';
 import type { KeySpec } from '../../src/config/types.ts';
 
@@ -48,18 +47,6 @@ describe('RateLimiter.take', () => {
   });
 });
 
-describe('requirement', () => {
-  it('maps routes to what they need', () => {
-    expect(requirement('GET', '/healthz', false)).toEqual({ kind: 'public' });
-    expect(requirement('GET', '/mcp/servers', false)).toEqual({ kind: 'any-key' });
-    expect(requirement('POST', '/mcp/demo/command', false)).toEqual({ kind: 'server', server: 'demo', admin: false });
-    expect(requirement('POST', '/mcp/demo/restart', false)).toEqual({ kind: 'server', server: 'demo', admin: true });
-    expect(requirement('GET', '/mcp/demo/sse', false)).toEqual({ kind: 'server', server: 'demo', admin: true });
-    expect(requirement('GET', '/mcp/demo/sse', true)).toEqual({ kind: 'server', server: 'demo', admin: false });
-    expect(requirement('POST', '/admin/plan', false)).toEqual({ kind: 'admin' });
-    expect(requirement('GET', '/metrics', false)).toEqual({ kind: 'admin' });
-  });
-});
 
 describe('childEnvironment', () => {
   const env = { PATH: '/bin', HOME: '/home/x', LC_ALL: 'C', AWS_SECRET: 's', MY_KEY: 'k', MCP_GATEWAY_KEY: 'g' };

@@ -2,11 +2,11 @@
 // that sends a fresh snapshot whenever a server changes state or the manifest reloads. The page has no
 // data of its own: what it shows comes through the stream, which needs a key when keys exist.
 import { readFileSync } from 'node:fs';
-import type Router from '@koa/router';
-import { exactRouter } from '../koa-router.ts';
+import type { Context } from 'koa';
 import type { Reconciler } from '../../reconciler/reconciler.ts';
 import type { ManagedServer } from '../../supervisor/managed-server.ts';
-import { keyOf } from '../gate.ts';
+import type { RequestContext, Serve } from '../request-context.ts';
+import { Needs, type Route } from '../route-table.ts';
 import { serversView, type ClassicDeps } from '../classic.ts';
 import { SseStream, type SseOptions } from '../sse.ts';
 
@@ -21,7 +21,7 @@ const FILES = {
 /** Strict: the page loads its own script and style and talks only to this origin. */
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-export interface StatusDeps extends Pick<ClassicDeps, 'reconciler' | 'sessions' | 'streams' | 'gate'> {
+export interface StatusDeps extends Pick<ClassicDeps, 'reconciler' | 'sessions' | 'streams' | 'onKeysChanged'> {
   readonly sse: SseOptions;
 }
 
@@ -31,18 +31,15 @@ export function statusPageHtml(): string {
 
 export const STATUS_PAGE_CSP = CSP;
 
-export function statusRoutes(deps: StatusDeps): Router {
-  const router = exactRouter();
-  for (const name of ['page.js', 'page.css'] as const) {
-    router.get(`/status/${name}`, (ctx) => {
-      ctx.type = FILES[name].type;
-      ctx.set('Cache-Control', 'no-cache');
-      ctx.body = FILES[name].body;
-    });
-  }
+export function statusRoutes(deps: StatusDeps): Route<Serve>[] {
+  const file = (name: 'page.js' | 'page.css') => (ctx: Context): void => {
+    ctx.type = FILES[name].type;
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.body = FILES[name].body;
+  };
 
-  router.get('/status/events', (ctx) => {
-    const opened = keyOf(ctx.req);
+  const events = (ctx: Context, rc: RequestContext): void => {
+    const opened = rc.principal;
     let key = opened;
     ctx.respond = false;
     const stream = new SseStream(ctx.res, deps.sse);
@@ -69,7 +66,7 @@ export function statusRoutes(deps: StatusDeps): Router {
       send();
     });
     // A key removed by a reload closes the stream; one whose scope changed sees its new scope.
-    const offKeys = deps.gate.onKeysChanged((ring) => {
+    const offKeys = deps.onKeysChanged((ring) => {
       if (opened === undefined) {
         if (ring.enabled) stream.close();
         return;
@@ -84,6 +81,11 @@ export function statusRoutes(deps: StatusDeps): Router {
       offKeys();
       for (const w of watching.values()) w.off();
     });
-  });
-  return router;
+  };
+
+  return [
+    // The page's own files hold no data: public, so a browser can load the page before it has a key.
+    ...(['page.js', 'page.css'] as const).map((name) => ({ method: 'GET', pattern: `/status/${name}`, need: Needs.public, serve: { koa: file(name) } })),
+    { method: 'GET', pattern: '/status/events', need: Needs.anyKey, serve: { koa: events } },
+  ];
 }
