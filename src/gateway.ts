@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +123,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       );
     });
   }
+  // CONNECT asks for a tunnel (authority-form target): no route takes one, and Node would drop the
+  // connection without a word.
+  server.on('connect', (_req, socket: Duplex) => {
+    const body = JSON.stringify({ error: { kind: 'BadRequest', message: 'Bad Request: the gateway is not a proxy' } });
+    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
   const port = options.port ?? listen.port;
   try {
     await new Promise<void>((resolve, reject) => {
