@@ -126,6 +126,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // CONNECT asks for a tunnel (authority-form target): no route takes one, and Node would drop the
   // connection without a word.
   server.on('connect', (_req, socket: Duplex) => {
+    // Node hands this socket over without its own error listener: a reset must not become a crash.
+    socket.on('error', () => socket.destroy());
     const body = JSON.stringify({ error: { kind: 'BadRequest', message: 'Bad Request: the gateway is not a proxy' } });
     socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });

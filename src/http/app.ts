@@ -41,7 +41,7 @@ export interface AppDeps {
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** Every route the gateway serves. Koa GET routes answer HEAD as well (Koa sends no body then). */
+/** Every route the gateway serves. Koa GET routes answer HEAD as well (Koa sends no body then), but streams. */
 export function routeTable(deps: AppDeps): RouteTable<Serve> {
   const onKeysChanged = deps.gate.onKeysChanged.bind(deps.gate);
   const { reconciler, sessions, sse, bodyLimit } = deps;
@@ -53,7 +53,7 @@ export function routeTable(deps: AppDeps): RouteTable<Serve> {
     ...mcpRoutes({ reconciler, sessions, log: deps.log, sse, bodyLimit }),
     ...classicRoutes({ reconciler, sessions, onKeysChanged, sse, bodyLimit, streams: deps.classicStreams }),
   ];
-  return new RouteTable(routes.flatMap((r) => (r.method === 'GET' && 'koa' in r.serve ? [r, { ...r, method: 'HEAD' }] : [r])));
+  return new RouteTable(routes.flatMap((r) => (r.method === 'GET' && 'koa' in r.serve && r.stream !== true ? [r, { ...r, method: 'HEAD' }] : [r])));
 }
 
 function metaRoutes(deps: AppDeps): Route<Serve>[] {
@@ -80,11 +80,11 @@ function metaRoutes(deps: AppDeps): Route<Serve>[] {
         },
       },
     },
-    { method: 'GET', pattern: '/healthz', need: Needs.public, serve: { koa: (ctx) => void (ctx.body = { status: 'ok' }) } },
+    { method: 'GET', pattern: '/healthz', need: Needs.probe, serve: { koa: (ctx) => void (ctx.body = { status: 'ok' }) } },
     {
       method: 'GET',
       pattern: '/readyz',
-      need: Needs.public,
+      need: Needs.probe,
       serve: {
         koa: (ctx) => {
           const ready = deps.isReady();

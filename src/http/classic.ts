@@ -58,19 +58,25 @@ export function serversView(deps: Pick<ClassicDeps, 'reconciler' | 'sessions' | 
       sessions: sessions.countFor(sup.name),
       sseClients: sseClients(deps, sup.name),
     })),
-    manifest: { ...reconciler.status, listen: reconciler.desired?.listen === undefined ? null : { host: reconciler.desired.listen.host, port: reconciler.desired.listen.port } },
+    // The reload status names every server (its plan, its errors): only for keys that see them all.
+    manifest: seesAll(key) ? { ...reconciler.status, listen: reconciler.desired?.listen === undefined ? null : { host: reconciler.desired.listen.host, port: reconciler.desired.listen.port } } : { state: reconciler.status.state },
   };
+}
+
+/** No keys at all, or an admin key for every server. */
+function seesAll(key: KeySpec | undefined): boolean {
+  return key === undefined || (key.admin && key.servers === '*');
 }
 
 export function classicRoutes(deps: ClassicDeps): Route<Serve>[] {
   const { reconciler } = deps;
   const streams = deps.streams;
-  /** The key each classic stream was opened with: a reload that removes it closes the stream. */
-  const streamKeys = new Map<SseStream, KeySpec | undefined>();
+  /** The key and server of each classic stream: a reload that takes the key's admin or scope closes it. */
+  const streamKeys = new Map<SseStream, { key: KeySpec | undefined; server: string }>();
   deps.onKeysChanged((ring) => {
-    for (const [stream, key] of streamKeys) {
+    for (const [stream, { key, server }] of streamKeys) {
       const current = key === undefined ? undefined : ring.current(key);
-      const allowed = key === undefined ? !ring.enabled : current !== undefined && current.admin;
+      const allowed = key === undefined ? !ring.enabled : current !== undefined && current.admin && mayUse(current, server);
       if (!allowed) stream.close();
     }
   });
@@ -153,7 +159,7 @@ export function classicRoutes(deps: ClassicDeps): Route<Serve>[] {
     let set = streams.get(sup.name);
     if (set === undefined) streams.set(sup.name, (set = new Set()));
     set.add(stream);
-    streamKeys.set(stream, rc.principal);
+    streamKeys.set(stream, { key: rc.principal, server: sup.name });
     stream.send(JSON.stringify(sup.status()), 'status');
     const unsubscribe = [
       sup.tap((message) => stream.send(JSON.stringify(message))),
@@ -175,6 +181,6 @@ export function classicRoutes(deps: ClassicDeps): Route<Serve>[] {
     { method: 'POST', pattern: '/mcp/:server/command', need: Needs.server, jsonRpc: true, serve: { koa: command } },
     // The classic stream shows everything a server says, to anyone reading: admin only. (With an
     // Mcp-Session-Id, a GET here is a Streamable HTTP session's stream: see the MCP routes.)
-    { method: 'GET', pattern: '/mcp/:server/sse', need: Needs.serverAdmin, when: (h) => h[Header.SessionId] === undefined, serve: { koa: stream } },
+    { method: 'GET', pattern: '/mcp/:server/sse', need: Needs.serverAdmin, stream: true, when: (h) => h[Header.SessionId] === undefined, serve: { koa: stream } },
   ];
 }

@@ -1,5 +1,6 @@
 // Every request passes here once its route is known, whatever face it is for: CORS, then (for all but the
-// public routes) the DNS-rebinding check, the key, what the matched route needs of it, and its rate. The
+// health probes) the DNS-rebinding check, and (for all but public routes) the key, what the matched route
+// needs of it, and its rate. The
 // gate reads the route's need as data: it never parses a target nor knows the table. A refused request is
 // answered here, in the face's own error shape, and never reaches a face. The policy follows reloads.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -108,11 +109,12 @@ export class Gate {
    * The admitted caller, or false when the request was refused (and answered).
    */
   admit(req: IncomingMessage, res: ServerResponse, need: Need, server: string | undefined, jsonRpcFace: boolean, authority: string | undefined): Admitted | false {
-    if (need.kind === 'public') return ANONYMOUS;
+    if (need.kind === 'probe') return ANONYMOUS;
     const ring = this.#policy.keys;
     const headers = authority === undefined ? req.headers : { ...req.headers, host: authority };
     const refused = this.#policy.origins.check(headers);
     if (refused !== undefined) return this.#refuse(req, res, jsonRpcFace, 403, 'Forbidden', refused);
+    if (need.kind === 'public') return ANONYMOUS;
 
     const who = ring.identify(req.headers);
     if (who.kind === 'missing' || who.kind === 'wrong') {

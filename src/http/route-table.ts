@@ -7,14 +7,20 @@
 // map lookup per group (two for the gateway's routes), never a scan of the table.
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** What a route asks of the caller. `server`: a key that may use the route's `:server` (and is admin if `admin`). */
+/**
+ * What a route asks of the caller. `probe`: nothing at all (health checks come from anywhere); `public`: no
+ * key, but the Host/Origin check (DNS rebinding); `server`: a key that may use the route's `:server` (and
+ * is admin if `admin`).
+ */
 export type Need =
+  | { readonly kind: 'probe' }
   | { readonly kind: 'public' }
   | { readonly kind: 'any-key' }
   | { readonly kind: 'server'; readonly admin: boolean }
   | { readonly kind: 'admin' };
 
 export const Needs = {
+  probe: { kind: 'probe' },
   public: { kind: 'public' },
   anyKey: { kind: 'any-key' },
   server: { kind: 'server', admin: false },
@@ -31,6 +37,8 @@ export interface Route<S> {
   readonly when?: (headers: IncomingHttpHeaders) => boolean;
   /** A JSON-RPC face: refusals are JSON-RPC error objects, not `{ error: { kind, message } }`. */
   readonly jsonRpc?: boolean;
+  /** Answers with a stream that stays open (SSE): it has no HEAD, whose answer would never end. */
+  readonly stream?: boolean;
   readonly serve: S;
 }
 
@@ -74,25 +82,18 @@ export class RouteTable<S> {
       if (list === undefined) group.bySegments.set(key, [route]);
       else list.push(route);
     }
+    // A literal segment is more specific than a parameter: groups with fewer parameters are tried first.
+    for (const groups of this.#groups.values()) groups.sort((x, y) => x.params.length - y.params.length);
   }
 
   /** The route for a method and decoded path segments (from parseTarget). */
   match(method: string, segments: readonly string[], headers: IncomingHttpHeaders): Lookup<S> {
     const groups = this.#groups.get(segments.length);
     if (groups === undefined) return NONE;
+    let other: Route<S>[] | undefined;
     for (const group of groups) {
-      let key: string;
-      if (group.params.length === 0) key = segments.join('/');
-      else {
-        const parts = segments.slice();
-        for (const [i] of group.params) {
-          // A parameter is never empty: `/mcp//stop` names no server.
-          if (parts[i] === '') return NONE;
-          parts[i] = PARAM_MARK;
-        }
-        key = parts.join('/');
-      }
-      const candidates = group.bySegments.get(key);
+      const key = lookupKey(group, segments);
+      const candidates = key === undefined ? undefined : group.bySegments.get(key);
       if (candidates === undefined) continue;
       for (const route of candidates) {
         if (route.method !== method || (route.when !== undefined && !route.when(headers))) continue;
@@ -101,9 +102,23 @@ export class RouteTable<S> {
         for (const [i, name] of group.params) params[name] = segments[i]!;
         return { kind: 'route', route, params };
       }
-      const allow = METHOD_ORDER.filter((m) => candidates.some((r) => r.method === m));
-      return { kind: 'wrong-method', allow, jsonRpc: candidates.some((r) => r.jsonRpc === true) };
+      // Another group (a parameter where this one has a literal) may still take this method.
+      other = other === undefined ? candidates : [...other, ...candidates];
     }
-    return NONE;
+    if (other === undefined) return NONE;
+    const allow = METHOD_ORDER.filter((m) => other.some((r) => r.method === m));
+    return { kind: 'wrong-method', allow, jsonRpc: other.some((r) => r.jsonRpc === true) };
   }
+}
+
+/** The lookup key of `segments` in `group`: parameters marked; undefined when a parameter would be empty. */
+function lookupKey<S>(group: Group<S>, segments: readonly string[]): string | undefined {
+  if (group.params.length === 0) return segments.join('/');
+  const parts = segments.slice();
+  for (const [i] of group.params) {
+    // A parameter is never empty: `/mcp//stop` names no server.
+    if (parts[i] === '') return undefined;
+    parts[i] = PARAM_MARK;
+  }
+  return parts.join('/');
 }

@@ -14,7 +14,7 @@ const ADMIN = 'gate-admin-key-0123456789';
 const KEY_A = 'gate-a-key-0123456789abc';
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 
-type Kind = 'public' | 'any-key' | 'server' | 'server-admin' | 'admin';
+type Kind = 'probe' | 'public' | 'any-key' | 'server' | 'server-admin' | 'admin';
 type Who = 'admin' | 'a' | 'none' | 'wrong';
 
 /** Every route, by method, pattern and (for GET /mcp/:server/sse) whether an Mcp-Session-Id is sent. */
@@ -24,12 +24,14 @@ const EXPECTED: Readonly<Record<string, Kind>> = (() => {
     e[`GET ${p}`] = k;
     e[`HEAD ${p}`] = k;
   };
-  for (const p of ['/', '/healthz', '/readyz', '/status/page.js', '/status/page.css']) get(p, 'public');
+  for (const p of ['/healthz', '/readyz']) get(p, 'probe');
+  for (const p of ['/', '/status/page.js', '/status/page.css']) get(p, 'public');
   get('/metrics', 'admin');
-  get('/status/events', 'any-key');
+  // Streams have no HEAD: its answer would never end.
+  e['GET /status/events'] = 'any-key';
   get('/mcp/servers', 'any-key');
   get('/mcp/:server/stderr', 'server-admin');
-  get('/mcp/:server/sse', 'server-admin');
+  e['GET /mcp/:server/sse'] = 'server-admin';
   e['POST /admin/reload'] = 'admin';
   e['POST /admin/plan'] = 'admin';
   for (const a of ['start', 'stop', 'restart']) e[`POST /mcp/:server/${a}`] = 'server-admin';
@@ -46,7 +48,7 @@ const kindOf = (need: Need): Kind => (need.kind === 'server' ? (need.admin ? 'se
 
 /** What the written-out expectation allows `who` to do on a route of `kind` for `server`. */
 function allowed(who: Who, kind: Kind, server: string | undefined): boolean {
-  if (kind === 'public') return true;
+  if (kind === 'probe' || kind === 'public') return true;
   if (who === 'none' || who === 'wrong') return false;
   if (who === 'admin') return true;
   return kind === 'any-key' || (kind === 'server' && server === 'a');
@@ -214,6 +216,38 @@ const spelling = (c: Canonical) =>
 
 const generated = fc.constantFrom(...canonicals).chain((c) => spelling(c).map((s) => ({ c, ...s })));
 
+describe('the gate, around the routes', () => {
+  it('survives a CONNECT whose client resets the connection', async () => {
+    const { connect } = await import('node:net');
+    for (const wait of [false, true]) {
+      await new Promise<void>((resolve) => {
+        const s = connect(Number(port), '127.0.0.1', () => {
+          s.write(`CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+          if (!wait) s.resetAndDestroy();
+        });
+        s.on('data', () => s.resetAndDestroy());
+        s.on('close', () => resolve());
+        s.on('error', () => {});
+      });
+    }
+    expect((await send('GET', '/healthz', 'none')).status).toBe(200);
+  });
+
+  it('has no HEAD for streams, so nothing waits behind one on a keep-alive connection', async () => {
+    expect((await send('HEAD', '/status/events', 'a')).status).toBe(405);
+    expect((await send('HEAD', '/mcp/a/sse', 'admin')).status).toBe(405);
+    expect((await send('HEAD', '/mcp/servers', 'a')).status).toBe(200);
+  });
+
+  it('checks Host on public routes (DNS rebinding), but not on the health probes', async () => {
+    const foreign = (target: string) => rawRequest(h.url, [`GET ${target} HTTP/1.1`, 'Host: evil.example', 'Connection: close'].join('\r\n'));
+    expect((await foreign('/')).status).toBe(403);
+    expect((await foreign('/status/page.js')).status).toBe(403);
+    expect((await foreign('/healthz')).status).toBe(200);
+    expect((await foreign('/readyz')).status).toBe(200);
+  });
+});
+
 describe('generated request targets', () => {
   it('reach the route they spell or none, and never need less than it (pure: parse and match)', () => {
     fc.assert(
@@ -250,7 +284,7 @@ describe('generated request targets', () => {
         const answer = await send(c.method, target, who, extra);
         const canonicalAllowed = allowed(who, expectedKind(c), c.server);
         if (!canonicalAllowed) {
-          const refused = who === 'a' ? [400, 403, 404, 405] : [400, 401];
+          const refused = who === 'a' ? [400, 403, 404, 405] : [400, 401, 405];
           expect(refused, `${who} ${c.method} ${target} → ${answer.status}`).toContain(answer.status);
         }
         expect(answer.body).not.toContain('# HELP');

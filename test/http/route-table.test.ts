@@ -39,6 +39,17 @@ describe('RouteTable.match', () => {
     expect(serve('GET', ['mcp', 'x', 'sse', 'more'])).toBe('none');
   });
 
+  it('tries literal segments before parameters, and finds a method past a literal route without it', () => {
+    const t = new RouteTable<string>([r('POST', '/mcp/:server/x', 'param-post'), r('GET', '/mcp/servers/x', 'literal-get'), r('GET', '/mcp/:server/x', 'param-get')]);
+    const m = (method: string) => {
+      const found = t.match(method, ['mcp', 'servers', 'x'], {});
+      return found.kind === 'route' ? found.route.serve : found;
+    };
+    expect(m('GET')).toBe('literal-get');
+    expect(m('POST')).toBe('param-post');
+    expect(m('PUT')).toEqual({ kind: 'wrong-method', allow: ['GET', 'POST'], jsonRpc: false });
+  });
+
   it('refuses patterns it could never match', () => {
     expect(() => new RouteTable([r('GET', 'metrics', 'x')])).toThrow();
     expect(() => new RouteTable([r('GET', '/metrics/', 'x')])).toThrow();

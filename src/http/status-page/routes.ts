@@ -86,6 +86,6 @@ export function statusRoutes(deps: StatusDeps): Route<Serve>[] {
   return [
     // The page's own files hold no data: public, so a browser can load the page before it has a key.
     ...(['page.js', 'page.css'] as const).map((name) => ({ method: 'GET', pattern: `/status/${name}`, need: Needs.public, serve: { koa: file(name) } })),
-    { method: 'GET', pattern: '/status/events', need: Needs.anyKey, serve: { koa: events } },
+    { method: 'GET', pattern: '/status/events', need: Needs.anyKey, stream: true, serve: { koa: events } },
   ];
 }
