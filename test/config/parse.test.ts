@@ -43,7 +43,7 @@ describe('parseManifest: positions of each kind of error', () => {
 
   it('unknown key, at the key, with the closest allowed one', () => {
     expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    comand: node'))).toEqual([
-      '5:5: unknown key "comand" in server "demo"; did you mean "command"? allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout',
+      '5:5: unknown key "comand" in server "demo"; did you mean "command"? allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, requestTimeoutMax, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout',
     ]);
     const [top] = errorsOf(lines('version: 1', 'servers: {}', 'xyzzy: 1'));
     expect(top).toBe('3:1: unknown key "xyzzy" at the top level; allowed: version, listen, defaults, servers, auth');
@@ -147,7 +147,7 @@ describe('parseManifest: positions of each kind of error', () => {
       '8:19: servers.demo.startTimeout: invalid duration; use a number with a unit, e.g. 500ms, 5s, 2m',
       '9:26: servers.demo.schedule.restart: invalid cron expression; use 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. "0 4 * * *"',
       '9:45: servers.demo.schedule.timezone: unknown time zone; use an IANA name such as Europe/Berlin or UTC',
-      '10:5: unknown key "typo" in server "demo"; allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout',
+      '10:5: unknown key "typo" in server "demo"; allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, requestTimeoutMax, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout',
       '11:3: server name "bad name" is not URL-safe; use letters, digits, "-" and "_" (at most 63, starting with a letter or digit)',
     ]);
   });
@@ -215,6 +215,7 @@ describe('parseManifest: the resolved Desired', () => {
       startTimeoutMs: 30_000,
       stopTimeoutMs: 5_000,
       requestTimeoutMs: 60_000,
+      requestTimeoutMaxMs: 600_000,
       stderrLines: 200,
       sessionIdleTimeoutMs: 1_800_000,
       maxSessions: 100,
@@ -256,6 +257,29 @@ describe('parseManifest: the resolved Desired', () => {
     expect(b?.startTimeoutMs).toBe(10_000);
     expect(b?.schedule).toBeUndefined();
     expect([...d.servers.keys()]).toEqual(['a', 'b']);
+  });
+
+  it('caps a request at requestTimeoutMax: 10m by default, overridable, never below requestTimeout', () => {
+    const d = desiredOf(
+      lines(
+        'version: 1',
+        'defaults: { requestTimeoutMax: 20m }',
+        'servers:',
+        '  inherits: { command: node, requestTimeout: 30s }',
+        '  own: { command: node, requestTimeoutMax: 90s }',
+        '  below: { command: node, requestTimeout: 5m, requestTimeoutMax: 1m }',
+        '  belowDefault: { command: node, requestTimeout: 30m }',
+      ),
+    );
+    const max = (name: string): number | undefined => d.servers.get(name)?.requestTimeoutMaxMs;
+    expect(max('inherits')).toBe(20 * 60_000);
+    expect(max('own')).toBe(90_000);
+    // A request with no progress at all may always take requestTimeout: the cap is raised to it.
+    expect(max('below')).toBe(5 * 60_000);
+    expect(max('belowDefault')).toBe(30 * 60_000);
+    const plain = desiredOf(lines('version: 1', 'servers:', '  a: { command: node }', '  b: { command: node, requestTimeout: 15m }'));
+    expect(plain.servers.get('a')?.requestTimeoutMaxMs).toBe(10 * 60_000);
+    expect(plain.servers.get('b')?.requestTimeoutMaxMs).toBe(15 * 60_000);
   });
 
   it('interpolates values, with defaults and $$', () => {
