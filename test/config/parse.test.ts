@@ -100,6 +100,17 @@ describe('parseManifest: positions of each kind of error', () => {
     ]);
   });
 
+  it('a duration longer than a Node timer holds, written as text or in ms, at its value', () => {
+    const tooLong = 'too long; a duration is at most 596h31m23s (about 24.8 days): Node timers cannot hold longer';
+    expect(errorsOf(lines('version: 1', 'defaults:', '  requestTimeout: 600h', 'servers: {}'))).toEqual([`3:19: defaults.requestTimeout: ${tooLong}`]);
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    stopTimeout: 2147483648'))).toEqual([`5:18: servers.demo.stopTimeout: ${tooLong}`]);
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo: { command: node, requestTimeoutMax: "${MAX}" }'), { MAX: '1000000h' })).toEqual([
+      `3:45: servers.demo.requestTimeoutMax: ${tooLong}`,
+    ]);
+    const d = desiredOf(lines('version: 1', 'servers:', '  a: { command: node, requestTimeout: 596h, stopTimeout: 2147483647, requestTimeoutMax: 596h31m23s }'));
+    expect(d.servers.get('a')).toMatchObject({ requestTimeoutMs: 596 * 3_600_000, stopTimeoutMs: 2_147_483_647, requestTimeoutMaxMs: 2_147_483_000 });
+  });
+
   it('a missing variable in a duration is reported once, not again as a bad duration', () => {
     expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    stopTimeout: ${STOP}'))).toEqual([
       '5:18: servers.demo.stopTimeout: variable STOP is not set; export it or write ${STOP:-default}',
