@@ -313,6 +313,34 @@ describe('parseManifest: the resolved Desired', () => {
     expect(s?.stopTimeoutMs).toBe(750);
   });
 
+  it('records each path written with ${VAR}, through aliases, with the variables it read', () => {
+    const d = desiredOf(
+      lines(
+        'version: 1',
+        'listen: { host: "${HOST}", port: 8080 }',
+        'auth: { keys: [ { name: ops, key: "${OPS_KEY}", servers: "*" } ] }',
+        'servers:',
+        '  a:',
+        '    command: node',
+        '    args: [server.js, "--token=${TOKEN}", "price: $$5", &dir "${DATA:-/data}"]',
+        '    env: { TOKEN: "${TOKEN}", "MY-VAR": "${A}${B}", PLAIN: x }',
+        '  b: { command: node, args: [*dir] }',
+      ),
+      { HOST: '0.0.0.0', OPS_KEY: 'k'.repeat(16), TOKEN: 't0k3n', A: 'a', B: 'b' },
+    );
+    expect(Object.fromEntries(d.interpolated)).toEqual({
+      'listen.host': ['HOST'],
+      'auth.keys[0].key': ['OPS_KEY'],
+      'servers.a.args[1]': ['TOKEN'],
+      'servers.a.args[3]': ['DATA'],
+      'servers.a.env.TOKEN': ['TOKEN'],
+      'servers.a.env.MY-VAR': ['A', 'B'],
+      'servers.b.args[0]': ['DATA'],
+    });
+    expect(Object.isFrozen(d.interpolated.get('listen.host'))).toBe(true);
+    expect(desiredOf(lines('version: 1', 'servers:', '  a: { command: node, args: ["$$HOME"] }')).interpolated.size).toBe(0);
+  });
+
   it('never interpolates keys', () => {
     const d = desiredOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    env: { "${X}": "1" }'), { X: 'Y' });
     expect(d.servers.get('demo')?.env).toEqual({ '${X}': '1' });

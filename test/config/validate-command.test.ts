@@ -50,6 +50,13 @@ describe('validateCommand', () => {
     expect(r.out).toEqual([`${good}: ok, 3 servers (2 enabled), listen 127.0.0.1:3001`]);
   });
 
+  it('never shows a listen host made with ${VAR}: it names the variable instead', async () => {
+    const file = path.join(dir, 'secret-host.yaml');
+    await writeFile(file, 'version: 1\nlisten: { host: "${BIND_HOST}" }\nauth: { none: true }\nservers: {}\n');
+    const r = await run([file], { BIND_HOST: 'SECRET_MARKER_7f3a' });
+    expect(r).toEqual({ code: 0, out: [`${file}: ok, 0 servers (0 enabled), listen (from \${BIND_HOST}):3001`], err: [] });
+  });
+
   it('defaults to mcp-gateway.yaml in the current folder', async () => {
     const before = process.cwd();
     process.chdir(dir);
