@@ -3,6 +3,7 @@
 // `out`. With --json, one document on `out` instead, for CI annotations.
 import { parseArgs } from 'node:util';
 import { loadManifest } from '../config/load.ts';
+import { shownValue } from '../config/shown.ts';
 import { formatConfigError, type ConfigError } from '../config/types.ts';
 import { parseOptions, type Io } from './args.ts';
 
@@ -16,6 +17,7 @@ interface ValidFile {
   readonly errors: readonly [];
   readonly servers: number;
   readonly enabled: number;
+  /** host is `(from ${VAR})` when the manifest made it with ${VAR}: a report never shows such a value. */
   readonly listen: { readonly host: string; readonly port: number };
 }
 
@@ -34,7 +36,8 @@ export async function validateFiles(files: readonly string[], env: Io['env']): P
     }
     const { servers, listen } = result.desired;
     const enabled = [...servers.values()].filter((s) => s.enabled).length;
-    reports.push({ file, ok: true, errors: [], servers: servers.size, enabled, listen: { host: listen.host, port: listen.port } });
+    const host = shownValue(result.desired, 'listen.host', listen.host);
+    reports.push({ file, ok: true, errors: [], servers: servers.size, enabled, listen: { host, port: listen.port } });
   }
   return { ok: reports.every((r) => r.ok), files: reports };
 }

@@ -5,9 +5,38 @@ const UNIT_MS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 
 const UNIT_ORDER = ['h', 'm', 's', 'ms'];
 const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/gy;
 
-/** Milliseconds, rounded to a whole number; undefined when `v` is not a valid duration. */
+/**
+ * The longest duration a Node timer holds: setTimeout takes a signed 32-bit delay and turns a larger one
+ * into 1 ms, so a requestTimeout past it would time every request out at once.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/** MAX_DURATION_MS as an operator writes it, rounded down to whole seconds (596h31m23.647s). */
+export const MAX_DURATION_TEXT = '596h31m23s';
+
+/** Milliseconds, rounded to a whole number; undefined when `v` is not a valid duration. Any size: see isTimerDuration. */
 export function parseDuration(v: string | number): number | undefined {
-  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  const ms = typeof v === 'number' ? v : unitsToMs(v);
+  return ms !== undefined && Number.isSafeInteger(ms) && ms >= 0 ? ms : undefined;
+}
+
+/** A valid duration that a Node timer can hold (at most MAX_DURATION_MS). */
+export function isTimerDuration(v: string | number): boolean {
+  const ms = parseDuration(v);
+  return ms !== undefined && ms <= MAX_DURATION_MS;
+}
+
+/**
+ * Well formed but longer than a timer holds, however long ("1000000000h" too): the fix is a shorter
+ * value, not another spelling, so it gets a message of its own.
+ */
+export function isTooLong(v: unknown): boolean {
+  const ms = typeof v === 'number' ? (Number.isInteger(v) ? v : undefined) : typeof v === 'string' ? unitsToMs(v) : undefined;
+  return ms !== undefined && ms > MAX_DURATION_MS;
+}
+
+/** The text form in ms, rounded, of any size; undefined when it is not well formed. */
+function unitsToMs(v: string): number | undefined {
   if (v.length === 0) return undefined;
   let total = 0;
   let lastUnit = -1;
@@ -22,7 +51,5 @@ export function parseDuration(v: string | number): number | undefined {
     total += Number(num) * factor;
     end = PART.lastIndex;
   }
-  if (end !== v.length) return undefined;
-  const ms = Math.round(total);
-  return Number.isSafeInteger(ms) ? ms : undefined;
+  return end === v.length ? Math.round(total) : undefined;
 }

@@ -7,7 +7,11 @@
 //   $ anything else   left as written ("$HOME" stays "$HOME": only the braced form is substituted)
 
 export type Env = Readonly<Record<string, string | undefined>>;
-export type InterpolateResult = { value: string } | { missing: string[] } | { error: string };
+/**
+ * `names`: the variables the value was made from, in order, once each (a default's variables only when the
+ * default was used). Empty when the text held no ${...}: `$$` alone makes no value "from the environment".
+ */
+export type InterpolateResult = { value: string; names: string[] } | { missing: string[] } | { error: string };
 
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 
@@ -21,10 +25,11 @@ interface Scan {
 
 export function interpolate(text: string, env: Env): InterpolateResult {
   const missing = new Set<string>();
+  const read = new Set<string>();
   try {
     // At the top level a "}" is ordinary text (JSON in args, say); only inside a default does it close.
-    const { value } = scan(text, 0, false, env, missing, true);
-    return missing.size > 0 ? { missing: [...missing] } : { value };
+    const { value } = scan(text, 0, false, env, missing, read, true);
+    return missing.size > 0 ? { missing: [...missing] } : { value, names: [...read] };
   } catch (e) {
     if (e instanceof Failure) return { error: e.message };
     throw e;
@@ -35,7 +40,7 @@ export function interpolate(text: string, env: Env): InterpolateResult {
  * Reads from `start` to the end of the text, or, inside a default (`nested`), up to its closing "}".
  * `live` is false inside a default that is not used: its variables may be unset without an error.
  */
-function scan(text: string, start: number, nested: boolean, env: Env, missing: Set<string>, live: boolean): Scan {
+function scan(text: string, start: number, nested: boolean, env: Env, missing: Set<string>, read: Set<string>, live: boolean): Scan {
   let out = '';
   let i = start;
   while (i < text.length) {
@@ -66,6 +71,8 @@ function scan(text: string, start: number, nested: boolean, env: Env, missing: S
     const name = m[0];
     let j = NAME.lastIndex;
     const set = env[name];
+    // Read even when unset or empty: whether it is set is itself something the environment said.
+    if (live) read.add(name);
     if (text[j] === '}') {
       if (set === undefined) {
         if (live) missing.add(name);
@@ -75,7 +82,7 @@ function scan(text: string, start: number, nested: boolean, env: Env, missing: S
     }
     if (text.startsWith(':-', j)) {
       const useDefault = set === undefined || set === '';
-      const inner = scan(text, j + 2, true, env, missing, live && useDefault);
+      const inner = scan(text, j + 2, true, env, missing, read, live && useDefault);
       if (inner.end >= text.length) throw new Failure(`unterminated "\${${name}:-"; close it with "}"`);
       out += useDefault ? inner.value : set;
       i = inner.end + 1;

@@ -77,6 +77,8 @@ export function parseManifest(file: string, bytes: string, env: Env): LoadResult
   // Substituted text is always a string: YAML has already decided the types.
   const failed = new WeakSet<Node>();
   const substituted = new WeakSet<Node>();
+  /** Scalars written with ${VAR}, and the variables each read. */
+  const fromEnv = new Map<Node, readonly string[]>();
   const secretEnvNames = new Set<string>();
   forEachString(doc.contents, [], (node, at) => {
     if (!node.value.includes('$')) return;
@@ -88,6 +90,7 @@ export function parseManifest(file: string, bytes: string, env: Env): LoadResult
     const offset = node.range?.[0] ?? 0;
     if ('value' in r) {
       if (r.value !== node.value) substituted.add(node);
+      if (r.names.length > 0) fromEnv.set(node, r.names);
       node.value = r.value;
     } else if ('missing' in r) {
       failed.add(node);
@@ -123,7 +126,37 @@ export function parseManifest(file: string, bytes: string, env: Env): LoadResult
   if ('error' in port) report(0, port.error);
 
   if (errors.length > 0) return fail();
-  return { ok: true, desired: resolveManifest(data as ManifestV1, file, hash, 'port' in port ? port.port : undefined, [...secretEnvNames]) };
+  return {
+    ok: true,
+    desired: resolveManifest(data as ManifestV1, {
+      file,
+      hash,
+      ...('port' in port && port.port !== undefined ? { portOverride: port.port } : {}),
+      secretEnvNames: [...secretEnvNames],
+      interpolated: interpolatedPaths(doc, fromEnv),
+    }),
+  };
+}
+
+/**
+ * Every path at which the data holds a value written with ${VAR}, through aliases too: `*token` used in
+ * another server's args carries the same value there, so that path is listed as well. Runs on a valid
+ * manifest only, whose depth the schema bounds (an alias cannot make it loop).
+ */
+function interpolatedPaths(doc: Document, fromEnv: ReadonlyMap<Node, readonly string[]>): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>();
+  if (fromEnv.size === 0) return out;
+  const visit = (node: unknown, at: Segment[]): void => {
+    const n = isAlias(node) ? node.resolve(doc) : node;
+    if (isMap(n)) for (const pair of n.items) visit(pair.value, [...at, keyName(pair.key)]);
+    else if (isSeq(n)) n.items.forEach((item, i) => visit(item, [...at, i]));
+    else if (isScalar(n)) {
+      const names = fromEnv.get(n);
+      if (names !== undefined) out.set(displayPath(at), names);
+    }
+  };
+  visit(doc.contents, []);
+  return out;
 }
 
 function yamlMessage(e: YAMLError, doc: Document, line: string): string {

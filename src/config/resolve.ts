@@ -116,11 +116,21 @@ export function portFromEnv(env: Readonly<Record<string, string | undefined>>): 
   return { port };
 }
 
-/**
- * `file` is the manifest's absolute path (relative `cwd` values are resolved against its folder);
- * `portOverride` comes from portFromEnv; `secretEnvNames` are the variables `auth.keys[].key` used.
- */
-export function resolveManifest(m: ManifestV1, file: string, hash: string, portOverride?: number, secretEnvNames: readonly string[] = []): Desired {
+/** What the loader knows of a manifest besides its data. */
+export interface ResolveContext {
+  /** The manifest's absolute path: relative `cwd` values are resolved against its folder. */
+  readonly file: string;
+  readonly hash: string;
+  /** From portFromEnv. */
+  readonly portOverride?: number;
+  /** The variables `auth.keys[].key` used. */
+  readonly secretEnvNames?: readonly string[];
+  /** Paths that held ${VAR}, with the variables read there (see Desired.interpolated). */
+  readonly interpolated?: ReadonlyMap<string, readonly string[]>;
+}
+
+export function resolveManifest(m: ManifestV1, context: ResolveContext): Desired {
+  const { file, hash, portOverride, secretEnvNames = [] } = context;
   const dir = path.dirname(file);
   const tls = m.listen?.tls;
   const listen: ListenSpec = Object.freeze({
@@ -139,7 +149,8 @@ export function resolveManifest(m: ManifestV1, file: string, hash: string, portO
   for (const [name, s] of Object.entries(m.servers)) servers.set(name, resolveServer(name, s, defaults, dir));
   // A frozen Map still has a working set(); ReadonlyMap in the type is what guards it. Freezing the
   // specs is what matters: they are shared with the supervisor and router.
-  return Object.freeze({ file, hash, listen, auth, servers: Object.freeze(servers) });
+  const interpolated = new Map([...(context.interpolated ?? [])].map(([at, names]) => [at, Object.freeze([...names])] as const));
+  return Object.freeze({ file, hash, listen, auth, servers: Object.freeze(servers), interpolated: Object.freeze(interpolated) });
 }
 
 function rateLimit(r: RateLimitIn): RateLimitSpec {

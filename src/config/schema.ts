@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { validate as cronValid, validateDetailed as cronDetails } from 'node-cron';
-import { parseDuration } from './duration.ts';
+import { isTimerDuration, isTooLong, MAX_DURATION_TEXT } from './duration.ts';
 
 export type Segment = string | number;
 
@@ -34,7 +34,8 @@ export function isTimeZone(tz: string): boolean {
 // verbose: errors carry parentSchema (to list the allowed keys) and data (to explain a bad cron field).
 const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
 // Not 'duration': JSON Schema 2020-12 defines that one as ISO 8601 (PT5S), and editors would flag '5s'.
-ajv.addFormat('unit-duration', { type: 'string', validate: (s: string) => parseDuration(s) !== undefined });
+// The format also holds the timer limit for text ("600h"); the schema's maximum holds it for whole numbers.
+ajv.addFormat('unit-duration', { type: 'string', validate: isTimerDuration });
 ajv.addFormat('cron', { type: 'string', validate: (s: string) => cronValid(s) });
 ajv.addFormat('timezone', { type: 'string', validate: isTimeZone });
 const validateManifest = ajv.compile(manifestSchema);
@@ -107,6 +108,7 @@ const CRON_FIELDS: Readonly<Record<string, string>> = {
 };
 
 const DURATION_HINT = 'invalid duration; use a number with a unit, e.g. 500ms, 5s, 2m';
+const DURATION_TOO_LONG = `too long; a duration is at most ${MAX_DURATION_TEXT} (about 24.8 days): Node timers cannot hold longer`;
 
 function describe(e: ErrorObject): SchemaProblem | undefined {
   const path = pointerToPath(e.instancePath);
@@ -116,8 +118,9 @@ function describe(e: ErrorObject): SchemaProblem | undefined {
 
   // The inner error of a propertyNames check; the propertyNames error itself says it better.
   if (e.propertyName !== undefined) return undefined;
-  // Whatever failed inside the duration definition (type, format, minimum), the fix is the same.
-  if (e.parentSchema?.format === 'unit-duration') return value(`${at}: ${DURATION_HINT}`);
+  // Whatever failed inside the duration definition (type, format, minimum), the fix is the same, unless
+  // the value is well formed and only too long: then the fix is a shorter one.
+  if (e.parentSchema?.format === 'unit-duration') return value(`${at}: ${isTooLong(e.data) ? DURATION_TOO_LONG : DURATION_HINT}`);
 
   switch (e.keyword) {
     case 'additionalProperties': {

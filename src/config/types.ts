@@ -93,6 +93,12 @@ export interface Desired {
   readonly listen: ListenSpec;
   readonly auth: AuthSpec;
   readonly servers: ReadonlyMap<string, ServerSpec>;
+  /**
+   * Where the manifest wrote ${VAR}: each such value's path as errors name it (`listen.host`,
+   * `servers.a.args[1]`, `servers.a.env.TOKEN`), with the variables it was made from. Anything shown to
+   * a person (plans, status, logs) names these paths and variables, never the values there.
+   */
+  readonly interpolated: ReadonlyMap<string, readonly string[]>;
 }
 
 /** One problem in a manifest, with the place a person must look to fix it. */

@@ -1,15 +1,22 @@
 // What a plan says besides the servers: changes elsewhere in the manifest (listen, auth), named, and
 // with values only where they cannot be secret. Pure; used by `mcp-gateway plan` and POST /admin/plan.
+import { variableList, variablesAt } from '../config/shown.ts';
 import type { Desired } from '../config/types.ts';
 import { stableJson } from './plan.ts';
 
-/** Changes outside `servers`: named, with values only for listen's host and port (any other could be a secret). */
+/** Fields of Desired that are not settings: where it came from, and what of it was interpolated. */
+const NOT_SETTINGS = new Set(['file', 'hash', 'servers', 'interpolated']);
+
+/**
+ * Changes outside `servers`: named, with values only for listen's host and port (any other could be a
+ * secret), and not even those when either manifest made them with ${VAR}: then the note names the variables.
+ */
 export function manifestNotes(prev: Desired, next: Desired): string[] {
   const notes: string[] = [];
   const a = prev as unknown as Record<string, unknown>;
   const b = next as unknown as Record<string, unknown>;
   for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
-    if (k === 'file' || k === 'hash' || k === 'servers' || comparable(a[k]) === comparable(b[k])) continue;
+    if (NOT_SETTINGS.has(k) || comparable(a[k]) === comparable(b[k])) continue;
     if (k === 'auth') {
       notes.push(...authNotes(prev.auth, next.auth));
       continue;
@@ -20,8 +27,13 @@ export function manifestNotes(prev: Desired, next: Desired): string[] {
     }
     for (const f of [...new Set([...Object.keys(prev.listen), ...Object.keys(next.listen)])].sort() as (keyof Desired['listen'])[]) {
       if (comparable(prev.listen[f]) === comparable(next.listen[f])) continue;
-      const restart = f === 'host' || f === 'port';
-      notes.push(restart ? `listen.${f}: ${prev.listen[f]} → ${next.listen[f]} (applies at the next restart of the gateway)` : `listen.${f} changed`);
+      if (f !== 'host' && f !== 'port') {
+        notes.push(`listen.${f} changed`);
+        continue;
+      }
+      const names = variablesAt(`listen.${f}`, prev, next);
+      const change = names === undefined ? `: ${prev.listen[f]} → ${next.listen[f]}` : ` changed (a value from ${variableList(names)}, not shown)`;
+      notes.push(`listen.${f}${change} (applies at the next restart of the gateway)`);
     }
   }
   return notes;

@@ -1,20 +1,26 @@
 // The reconciler: level-triggered, one pass at a time. Every trigger (file event, SIGHUP, boot) only
 // enqueues a pass; a pass reads the whole manifest, plans against the specs running now, and applies.
 // A manifest that does not load changes nothing: the last good state keeps running, and the errors are
-// kept where the API and the log show them until a good version arrives.
+// kept where the API and the log show them until a good version arrives. A manifest whose apply fails
+// is not "seen": the next look (the watch looks every 2 s) or event tries the same bytes again.
 import { childEnvironment } from '../config/child-env.ts';
 import { loadManifest } from '../config/load.ts';
+import { withoutEnvValues } from '../config/shown.ts';
 import { formatConfigError, type Desired, type LoadResult, type ServerSpec } from '../config/types.ts';
 import { Listeners } from '../listeners.ts';
 import type { Logger } from '../log.ts';
 import { isEmptyPlan, plan, summarize, type Plan } from '../plan/plan.ts';
 import type { Observer } from '../router/router.ts';
 import { createManagedServer, type ManagedServer } from '../supervisor/managed-server.ts';
+import type { SupervisorDeps } from '../supervisor/supervisor.ts';
 import { Schedules } from './schedules.ts';
 
 export interface ManifestStatus {
   readonly file: string;
-  /** `ok`: the file on disk is what runs. `error`: it does not load; the last good version runs. */
+  /**
+   * `ok`: the file on disk is what runs. `error`: it does not load, and the last good version runs; or
+   * applying it failed part way (errors say why), and the next look tries again.
+   */
   readonly state: 'pending' | 'ok' | 'error';
   readonly appliedHash: string | null;
   readonly appliedAt: string | null;
@@ -29,6 +35,8 @@ export interface ReconcilerDeps {
   readonly version: string;
   /** Metrics: the observer for a server's routers. */
   readonly observerFor?: (server: string) => Observer;
+  /** The effect of starting a server's supervision (default createManagedServer); tests put a failing one here. */
+  readonly createServer?: (spec: ServerSpec, deps: SupervisorDeps) => ManagedServer;
 }
 
 export type ReloadTrigger = 'boot' | 'file' | 'signal' | 'api';
@@ -39,6 +47,19 @@ export interface ReloadOutcome {
   readonly desired?: Desired;
 }
 
+/**
+ * What one pass did. `unchanged`: a `file` pass found the bytes it had already seen and did nothing;
+ * `rejected`: the manifest did not load; `failed`: applying it threw; `closed`: close() came first.
+ */
+export type PassResult = 'unchanged' | 'applied' | 'rejected' | 'failed' | 'closed';
+
+export interface PassReport {
+  /** Passes are numbered from 1 in the order they start (see Reconciler.passesStarted). */
+  readonly seq: number;
+  readonly trigger: ReloadTrigger;
+  readonly result: PassResult;
+}
+
 export class Reconciler {
   readonly file: string;
   readonly #deps: ReconcilerDeps;
@@ -47,11 +68,15 @@ export class Reconciler {
   readonly #removedListeners = new Listeners<string>();
   readonly #appliedListeners = new Listeners<Desired>();
   readonly #reloadListeners = new Listeners<boolean>();
+  readonly #passListeners = new Listeners<PassReport>();
   #queue: Promise<unknown> = Promise.resolve();
+  #passesStarted = 0;
   #desired: Desired | undefined;
   /** The variables holding keys in the manifest being applied: set before any child of it is spawned. */
   #secretEnvNames: readonly string[] = [];
   #lastSeenHash: string | undefined;
+  /** The last apply failure, logged once at error level: a look every 2 s must not fill the log. */
+  #lastApplyError: string | undefined;
   #status: ManifestStatus;
   #closed = false;
 
@@ -91,24 +116,42 @@ export class Reconciler {
   }
 
   /**
+   * Called after every pass, also one that found nothing new: a pass that started after a write to the
+   * manifest (its seq is above passesStarted read before the write) has read what was written.
+   */
+  onPass(listener: (pass: PassReport) => void): () => void {
+    return this.#passListeners.add(listener);
+  }
+
+  /** How many passes have started: the seq of the latest one. */
+  get passesStarted(): number {
+    return this.#passesStarted;
+  }
+
+  /**
    * Enqueues a pass. `file` triggers skip the pass when the bytes did not change since the last look;
    * the others always re-read and re-plan.
    */
   reload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
-    const run = this.#queue.then(() => this.#pass(trigger));
+    const run = this.#queue.then(async () => {
+      const seq = ++this.#passesStarted;
+      const [outcome, result] = await this.#pass(trigger);
+      this.#passListeners.emit({ seq, trigger, result });
+      return outcome;
+    });
     this.#queue = run.catch((err: unknown) => this.#deps.log.error({ err }, 'reconcile pass failed'));
     return run;
   }
 
-  async #pass(trigger: ReloadTrigger): Promise<ReloadOutcome> {
-    if (this.#closed) return { ok: false };
+  async #pass(trigger: ReloadTrigger): Promise<[ReloadOutcome, PassResult]> {
+    if (this.#closed) return [{ ok: false }, 'closed'];
     const log = this.#deps.log;
     let loaded = await loadManifest(this.file, this.#deps.env);
     // What was seen last time: the bytes' hash, or the reason the file could not be read. The same again
     // (the watch's periodic look, an event that changed nothing) is no news: no pass, no log line.
     const seenOf = (r: LoadResult): string => (r.ok ? r.desired.hash : (r.hash ?? `unreadable: ${r.errors[0]?.message ?? ''}`));
     let seen = seenOf(loaded);
-    if (trigger === 'file' && seen === this.#lastSeenHash) return { ok: this.#status.state === 'ok' };
+    if (trigger === 'file' && seen === this.#lastSeenHash) return [{ ok: this.#status.state === 'ok' }, 'unchanged'];
     if (!loaded.ok && trigger === 'file') {
       // An editor or `>` that truncates and then writes can be caught in between: look again shortly,
       // and judge what is there then (the same bytes again: a real error).
@@ -116,24 +159,33 @@ export class Reconciler {
       const again = await loadManifest(this.file, this.#deps.env);
       if (seenOf(again) !== seen) [loaded, seen] = [again, seenOf(again)];
     }
-    this.#lastSeenHash = seen;
     const at = new Date().toISOString();
 
     if (!loaded.ok) {
+      // Loading is pure: the same bytes would be rejected again, so they count as seen.
+      this.#lastSeenHash = seen;
       const errors = loaded.errors.map(formatConfigError);
       this.#status = { ...this.#status, state: 'error', lastAttemptAt: at, errors };
       const outcome = this.#desired === undefined ? 'nothing to run' : 'the last good version keeps running';
       log.error({ file: this.file, trigger, errors }, `manifest rejected; ${outcome}`);
       this.#reloadListeners.emit(false);
-      return { ok: false };
+      return [{ ok: false }, 'rejected'];
     }
 
     const desired = loaded.desired;
     const actual = new Map<string, ServerSpec>([...this.#servers].map(([n, s]) => [n, s.spec]));
     const p = plan(desired.servers, actual);
     this.#secretEnvNames = desired.auth.secretEnvNames;
-    await this.#apply(p, desired);
-    if (this.#closed) return { ok: false }; // close() came during the apply: it stops what started
+    try {
+      await this.#apply(p, desired);
+    } catch (err) {
+      if (this.#closed) return [{ ok: false }, 'closed'];
+      this.#applyFailed(err, desired, trigger, at);
+      return [{ ok: false, plan: p }, 'failed'];
+    }
+    if (this.#closed) return [{ ok: false }, 'closed']; // close() came during the apply: it stops what started
+    this.#lastSeenHash = seen;
+    this.#lastApplyError = undefined;
     if (this.#desired !== undefined && (this.#desired.listen.host !== desired.listen.host || this.#desired.listen.port !== desired.listen.port)) {
       log.warn({ file: this.file }, 'listen address changed in the manifest; it applies at the next gateway restart');
     }
@@ -146,7 +198,25 @@ export class Reconciler {
     if (!isEmptyPlan(p) || trigger !== 'file') {
       log.info({ file: this.file, trigger, start: p.start, stop: p.stop, restart: p.restart.map((c) => c.name), update: p.update.map((c) => c.name), keep: p.keep }, `reload: ${summary}`);
     }
-    return { ok: true, plan: p, desired };
+    return [{ ok: true, plan: p, desired }, 'applied'];
+  }
+
+  /**
+   * An apply that threw is not "seen" (even when these bytes were applied before, by an `api` pass of the
+   * same file): the next look at them plans again, against what runs now, so the part that was applied is
+   * kept and the rest retried. The last good Desired stays the one the faces use. The reason never quotes
+   * a value from ${VAR}.
+   */
+  #applyFailed(err: unknown, desired: Desired, trigger: ReloadTrigger, at: string): void {
+    this.#lastSeenHash = undefined;
+    const reason = withoutEnvValues(err instanceof Error ? err.message : String(err), desired, this.#deps.env);
+    const message = `applying the manifest failed: ${reason}; the last good version keeps running where it was not replaced, and the next look tries again`;
+    this.#status = { ...this.#status, state: 'error', lastAttemptAt: at, errors: [message] };
+    const fields = { file: this.file, trigger, reason };
+    if (reason === this.#lastApplyError) this.#deps.log.debug(fields, 'apply failed again');
+    else this.#deps.log.error(fields, 'apply failed; trying again at the next look');
+    this.#lastApplyError = reason;
+    this.#reloadListeners.emit(false);
   }
 
   /** Stops what left, replaces what changed, starts what is new. Stops are awaited; starts run on. */
@@ -164,7 +234,7 @@ export class Reconciler {
     }
     for (const name of [...p.start, ...replaced]) {
       const spec = desired.servers.get(name)!;
-      const server = createManagedServer(spec, {
+      const server = (this.#deps.createServer ?? createManagedServer)(spec, {
         log: this.#deps.log,
         version: this.#deps.version,
         envFor: (s) => childEnvironment(s, this.#deps.env, this.#secretEnvNames),

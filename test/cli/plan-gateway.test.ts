@@ -61,4 +61,27 @@ describe('mcp-gateway plan FILE --against URL (a real gateway)', () => {
       expect(text).not.toContain(MARKER);
     }
   });
+
+  it('says that listen.host, args and env made with ${VAR} in the gateway\'s environment changed, and never prints them', async () => {
+    const SECRET = 'SECRET_MARKER_7f3a';
+    const dir = tempDir();
+    const running = path.join(dir, 'mcp-gateway.yaml');
+    writeFileSync(running, manifest(demo('a')));
+    const g = await runGateway(running, { PLAN_E2E_SECRET: SECRET });
+    const next = path.join(dir, 'next.yaml');
+    const a = `  a:\n    command: node\n    args: [${JSON.stringify(DEMO)}, "--token=\${PLAN_E2E_SECRET}"]\n    env: { TOKEN: "\${PLAN_E2E_SECRET}" }\n`;
+    writeFileSync(next, manifest(a).replace('auth:', 'listen: { host: "${PLAN_E2E_SECRET}" }\nauth:'));
+
+    const r = await cli(['plan', next, '--against', g.url], { MCP_GATEWAY_KEY: ADMIN });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe(
+      '~ restart a (args, env.TOKEN)\n' +
+        '! listen.host changed (a value from ${PLAN_E2E_SECRET}, not shown) (applies at the next restart of the gateway)\n' +
+        'Plan: 0 to start, 1 to restart, 0 to update, 0 to stop, 0 kept, 1 other change.\n',
+    );
+    const json = await cli(['plan', next, '--against', g.url, '--json'], { MCP_GATEWAY_KEY: ADMIN });
+    expect(json.code).toBe(2);
+    for (const text of [r.stdout, r.stderr, json.stdout, json.stderr, g.out.join('\n')]) expect(text).not.toContain(SECRET);
+  });
 });

@@ -97,6 +97,31 @@ describe('mcp-gateway plan FILE --against FILE', () => {
     for (const text of [r.stdout, r.stderr, json.stdout, json.stderr]) expect(text).not.toContain(MARKER);
   });
 
+  it('says that listen.host, args and env made with ${VAR} changed, and never prints what they hold', async () => {
+    const SECRET = 'SECRET_MARKER_7f3a';
+    const f = files({
+      'old.yaml': 'version: 1\nauth: { none: true }\nservers:\n  demo: { command: node, args: [server.js], env: { TOKEN: old } }\n',
+      'new.yaml':
+        'version: 1\nlisten: { host: "${PLAN_SECRET}" }\nauth: { none: true }\nservers:\n  demo: { command: node, args: [server.js, "--token=${PLAN_SECRET}"], env: { TOKEN: "${PLAN_SECRET}" } }\n',
+    });
+    const r = await cli(['plan', f['new.yaml']!, '--against', f['old.yaml']!], { PLAN_SECRET: SECRET });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe(
+      '~ restart demo (args, env.TOKEN)\n' +
+        '! listen.host changed (a value from ${PLAN_SECRET}, not shown) (applies at the next restart of the gateway)\n' +
+        'Plan: 0 to start, 1 to restart, 0 to update, 0 to stop, 0 kept, 1 other change.\n',
+    );
+    const json = await cli(['plan', f['new.yaml']!, '--against', f['old.yaml']!, '--json'], { PLAN_SECRET: SECRET });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ changes: true, plan: { restart: [{ name: 'demo', changed: ['args', 'env.TOKEN'] }] }, notes: [expect.stringContaining('listen.host changed')] });
+    // The other way round: the value made with ${VAR} is the one replaced.
+    const back = await cli(['plan', f['old.yaml']!, '--against', f['new.yaml']!], { PLAN_SECRET: SECRET });
+    expect(back.code).toBe(2);
+    expect(back.stdout).toContain('! listen.host changed (a value from ${PLAN_SECRET}, not shown)');
+    for (const text of [r, json, back].flatMap((x) => [x.stdout, x.stderr])) expect(text).not.toContain(SECRET);
+  });
+
   it('a key-order-only edit is no change: exit 0', async () => {
     const f = files({ 'new.yaml': NEW, 'reordered.yaml': REORDERED });
     const r = await cli(['plan', f['reordered.yaml']!, '--against', f['new.yaml']!], env);

@@ -43,7 +43,7 @@ describe('parseManifest: positions of each kind of error', () => {
 
   it('unknown key, at the key, with the closest allowed one', () => {
     expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    comand: node'))).toEqual([
-      '5:5: unknown key "comand" in server "demo"; did you mean "command"? allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout',
+      '5:5: unknown key "comand" in server "demo"; did you mean "command"? allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, requestTimeoutMax, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout',
     ]);
     const [top] = errorsOf(lines('version: 1', 'servers: {}', 'xyzzy: 1'));
     expect(top).toBe('3:1: unknown key "xyzzy" at the top level; allowed: version, listen, defaults, servers, auth');
@@ -100,6 +100,17 @@ describe('parseManifest: positions of each kind of error', () => {
     ]);
   });
 
+  it('a duration longer than a Node timer holds, written as text or in ms, at its value', () => {
+    const tooLong = 'too long; a duration is at most 596h31m23s (about 24.8 days): Node timers cannot hold longer';
+    expect(errorsOf(lines('version: 1', 'defaults:', '  requestTimeout: 600h', 'servers: {}'))).toEqual([`3:19: defaults.requestTimeout: ${tooLong}`]);
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    stopTimeout: 2147483648'))).toEqual([`5:18: servers.demo.stopTimeout: ${tooLong}`]);
+    expect(errorsOf(lines('version: 1', 'servers:', '  demo: { command: node, requestTimeoutMax: "${MAX}" }'), { MAX: '1000000h' })).toEqual([
+      `3:45: servers.demo.requestTimeoutMax: ${tooLong}`,
+    ]);
+    const d = desiredOf(lines('version: 1', 'servers:', '  a: { command: node, requestTimeout: 596h, stopTimeout: 2147483647, requestTimeoutMax: 596h31m23s }'));
+    expect(d.servers.get('a')).toMatchObject({ requestTimeoutMs: 596 * 3_600_000, stopTimeoutMs: 2_147_483_647, requestTimeoutMaxMs: 2_147_483_000 });
+  });
+
   it('a missing variable in a duration is reported once, not again as a bad duration', () => {
     expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    stopTimeout: ${STOP}'))).toEqual([
       '5:18: servers.demo.stopTimeout: variable STOP is not set; export it or write ${STOP:-default}',
@@ -147,7 +158,7 @@ describe('parseManifest: positions of each kind of error', () => {
       '8:19: servers.demo.startTimeout: invalid duration; use a number with a unit, e.g. 500ms, 5s, 2m',
       '9:26: servers.demo.schedule.restart: invalid cron expression; use 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. "0 4 * * *"',
       '9:45: servers.demo.schedule.timezone: unknown time zone; use an IANA name such as Europe/Berlin or UTC',
-      '10:5: unknown key "typo" in server "demo"; allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout',
+      '10:5: unknown key "typo" in server "demo"; allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, requestTimeoutMax, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout',
       '11:3: server name "bad name" is not URL-safe; use letters, digits, "-" and "_" (at most 63, starting with a letter or digit)',
     ]);
   });
@@ -215,6 +226,7 @@ describe('parseManifest: the resolved Desired', () => {
       startTimeoutMs: 30_000,
       stopTimeoutMs: 5_000,
       requestTimeoutMs: 60_000,
+      requestTimeoutMaxMs: 600_000,
       stderrLines: 200,
       sessionIdleTimeoutMs: 1_800_000,
       maxSessions: 100,
@@ -258,6 +270,29 @@ describe('parseManifest: the resolved Desired', () => {
     expect([...d.servers.keys()]).toEqual(['a', 'b']);
   });
 
+  it('caps a request at requestTimeoutMax: 10m by default, overridable, never below requestTimeout', () => {
+    const d = desiredOf(
+      lines(
+        'version: 1',
+        'defaults: { requestTimeoutMax: 20m }',
+        'servers:',
+        '  inherits: { command: node, requestTimeout: 30s }',
+        '  own: { command: node, requestTimeoutMax: 90s }',
+        '  below: { command: node, requestTimeout: 5m, requestTimeoutMax: 1m }',
+        '  belowDefault: { command: node, requestTimeout: 30m }',
+      ),
+    );
+    const max = (name: string): number | undefined => d.servers.get(name)?.requestTimeoutMaxMs;
+    expect(max('inherits')).toBe(20 * 60_000);
+    expect(max('own')).toBe(90_000);
+    // A request with no progress at all may always take requestTimeout: the cap is raised to it.
+    expect(max('below')).toBe(5 * 60_000);
+    expect(max('belowDefault')).toBe(30 * 60_000);
+    const plain = desiredOf(lines('version: 1', 'servers:', '  a: { command: node }', '  b: { command: node, requestTimeout: 15m }'));
+    expect(plain.servers.get('a')?.requestTimeoutMaxMs).toBe(10 * 60_000);
+    expect(plain.servers.get('b')?.requestTimeoutMaxMs).toBe(15 * 60_000);
+  });
+
   it('interpolates values, with defaults and $$', () => {
     const d = desiredOf(
       lines(
@@ -276,6 +311,34 @@ describe('parseManifest: the resolved Desired', () => {
     expect(s?.args).toEqual(['--greeting=hello', 'price: $5', '${KEEP}']);
     expect(s?.env).toEqual({ HOME_DIR: '/home/op', EMPTY_FALLBACK: 'fallback' });
     expect(s?.stopTimeoutMs).toBe(750);
+  });
+
+  it('records each path written with ${VAR}, through aliases, with the variables it read', () => {
+    const d = desiredOf(
+      lines(
+        'version: 1',
+        'listen: { host: "${HOST}", port: 8080 }',
+        'auth: { keys: [ { name: ops, key: "${OPS_KEY}", servers: "*" } ] }',
+        'servers:',
+        '  a:',
+        '    command: node',
+        '    args: [server.js, "--token=${TOKEN}", "price: $$5", &dir "${DATA:-/data}"]',
+        '    env: { TOKEN: "${TOKEN}", "MY-VAR": "${A}${B}", PLAIN: x }',
+        '  b: { command: node, args: [*dir] }',
+      ),
+      { HOST: '0.0.0.0', OPS_KEY: 'k'.repeat(16), TOKEN: 't0k3n', A: 'a', B: 'b' },
+    );
+    expect(Object.fromEntries(d.interpolated)).toEqual({
+      'listen.host': ['HOST'],
+      'auth.keys[0].key': ['OPS_KEY'],
+      'servers.a.args[1]': ['TOKEN'],
+      'servers.a.args[3]': ['DATA'],
+      'servers.a.env.TOKEN': ['TOKEN'],
+      'servers.a.env.MY-VAR': ['A', 'B'],
+      'servers.b.args[0]': ['DATA'],
+    });
+    expect(Object.isFrozen(d.interpolated.get('listen.host'))).toBe(true);
+    expect(desiredOf(lines('version: 1', 'servers:', '  a: { command: node, args: ["$$HOME"] }')).interpolated.size).toBe(0);
   });
 
   it('never interpolates keys', () => {

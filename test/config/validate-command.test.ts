@@ -45,9 +45,16 @@ describe('validateCommand', () => {
     expect(r.code).toBe(1);
     expect(r.err).toEqual([
       `${bad}:3:3: missing required key "command" in server "a"; add e.g. "command: node"`,
-      `${bad}:4:5: unknown key "comand" in server "a"; did you mean "command"? allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout`,
+      `${bad}:4:5: unknown key "comand" in server "a"; did you mean "command"? allowed: command, args, env, cwd, restart, startTimeout, stopTimeout, requestTimeout, requestTimeoutMax, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout`,
     ]);
     expect(r.out).toEqual([`${good}: ok, 3 servers (2 enabled), listen 127.0.0.1:3001`]);
+  });
+
+  it('never shows a listen host made with ${VAR}: it names the variable instead', async () => {
+    const file = path.join(dir, 'secret-host.yaml');
+    await writeFile(file, 'version: 1\nlisten: { host: "${BIND_HOST}" }\nauth: { none: true }\nservers: {}\n');
+    const r = await run([file], { BIND_HOST: 'SECRET_MARKER_7f3a' });
+    expect(r).toEqual({ code: 0, out: [`${file}: ok, 0 servers (0 enabled), listen (from \${BIND_HOST}):3001`], err: [] });
   });
 
   it('defaults to mcp-gateway.yaml in the current folder', async () => {

@@ -62,7 +62,7 @@ describe('shutdown', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: { ms: 30_000 } } }),
     }).then(async (r) => ({ status: r.status, body: (await r.json()) as Json }), (e: Error) => ({ status: 0, body: e.message }));
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(async () => ((await (await fetch(`${g.url}/mcp/servers`)).json()) as Json).servers[0].inFlight === 1, 'the call in flight');
     g.proc.kill('SIGTERM');
     const answer = await call;
     expect(answer.status).toBe(502);
