@@ -15,6 +15,7 @@ import { createLogger, type Logger } from './log.ts';
 import { Reconciler } from './reconciler/reconciler.ts';
 import { SessionRegistry } from './sessions/registry.ts';
 import { Gate } from './http/gate.ts';
+import { shownValue, withoutEnvValues } from './config/shown.ts';
 import type { RouteTable } from './http/route-table.ts';
 import type { Serve } from './http/request-context.ts';
 import { sseClients } from './http/classic.ts';
@@ -139,7 +140,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   } catch (err) {
     await reconciler.close();
-    throw new StartupError(`cannot listen on ${listen.host}:${port}: ${(err as Error).message}`);
+    // Node's message quotes the address too: both are told without a value that came from ${VAR}.
+    const message = `cannot listen on ${shownValue(first.desired, 'listen.host', listen.host)}:${port}: ${(err as Error).message}`;
+    throw new StartupError(withoutEnvValues(message, first.desired, env));
   }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

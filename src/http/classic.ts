@@ -14,7 +14,8 @@ import type { KeyRing } from '../auth/keys.ts';
 import type { RequestContext, Serve } from './request-context.ts';
 import { Needs, type Route } from './route-table.ts';
 import { mayUse } from '../auth/keys.ts';
-import type { KeySpec } from '../config/types.ts';
+import type { Desired, KeySpec } from '../config/types.ts';
+import { shownValue } from '../config/shown.ts';
 import { HttpError, apiError } from './errors.ts';
 import { SseStream, type SseOptions } from './sse.ts';
 
@@ -59,8 +60,14 @@ export function serversView(deps: Pick<ClassicDeps, 'reconciler' | 'sessions' | 
       sseClients: sseClients(deps, sup.name),
     })),
     // The reload status names every server (its plan, its errors): only for keys that see them all.
-    manifest: seesAll(key) ? { ...reconciler.status, listen: reconciler.desired?.listen === undefined ? null : { host: reconciler.desired.listen.host, port: reconciler.desired.listen.port } } : { state: reconciler.status.state },
+    manifest: seesAll(key) ? { ...reconciler.status, listen: listenShown(reconciler.desired) } : { state: reconciler.status.state },
   };
+}
+
+/** Where the gateway listens, as the manifest may show it: a host written with ${VAR} is named, not shown. */
+function listenShown(desired: Desired | undefined): { host: string; port: number } | null {
+  if (desired === undefined) return null;
+  return { host: shownValue(desired, 'listen.host', desired.listen.host), port: desired.listen.port };
 }
 
 /** No keys at all, or an admin key for every server. */

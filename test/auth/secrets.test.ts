@@ -138,3 +138,17 @@ describe('secrets', () => {
     }
   });
 });
+
+describe('the servers table', () => {
+  it('names the variable a listen host was written with, never its value', async () => {
+    const { startHarness: start, demoServer: demo } = await import('../helpers/gateway.ts');
+    const h = await start(`version: 1\nlisten: { host: "\${GW_TEST_HOST}", port: 0 }\nservers:\n${demo('demo')}`, { env: { ...process.env, PORT: undefined, GW_TEST_HOST: '127.0.0.1' } });
+    try {
+      const body = (await (await fetch(`${h.url}/mcp/servers`)).json()) as { manifest: { listen: { host: string } } };
+      expect(body.manifest.listen.host).toBe('(from ${GW_TEST_HOST})');
+      expect(JSON.stringify(body)).not.toContain('127.0.0.1');
+    } finally {
+      await h.close();
+    }
+  });
+});
