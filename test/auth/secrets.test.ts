@@ -151,4 +151,14 @@ describe('the servers table', () => {
       await h.close();
     }
   });
+
+  it('names it in the error when the gateway cannot listen there', async () => {
+    const { startHarness: start, demoServer: demo } = await import('../helpers/gateway.ts');
+    const failed = start(`version: 1\nlisten: { host: "\${GW_TEST_HOST}", port: 0 }\nauth: { none: true }\nservers:\n${demo('demo')}`, {
+      env: { ...process.env, PORT: undefined, GW_TEST_HOST: '192.0.2.77' },
+    });
+    const err = (await failed.then(() => undefined, (e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/cannot listen on \(from \$\{GW_TEST_HOST\}\)/);
+    expect(err.message).not.toContain('192.0.2.77');
+  });
 });
