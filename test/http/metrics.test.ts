@@ -1,4 +1,5 @@
 import parsePrometheus from 'parse-prometheus-text-format';
+import { passAfter } from '../reconciler/passes.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callTool, closeAll, command, demoServer, manifest, running, startHarness } from '../helpers/gateway.ts';
 
@@ -41,8 +42,9 @@ describe('GET /metrics', () => {
     expect(latency?.metrics.some((m) => m.buckets?.['+Inf'] !== undefined)).toBe(true);
     expect(lastText).toContain('mcp_gateway_request_duration_seconds_count{server="demo",method="tools/call"} 4');
 
+    const passes = h.gateway.reconciler.passesStarted;
     h.write(manifest(demoServer('demo')) + 'oops: [\n');
-    await new Promise((r) => setTimeout(r, 500));
+    await passAfter(h.gateway.reconciler, passes, (p) => p.result === 'rejected');
     expect(value(await scrape(h.url), 'mcp_gateway_reloads_total', { result: 'failure' })).toBe(1);
   });
 });
