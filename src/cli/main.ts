@@ -28,7 +28,8 @@ Serves the manifest FILE (default ./mcp-gateway.yaml, or MCP_GATEWAY_CONFIG) and
 running. PORT overrides the manifest's port; LOG_LEVEL sets the log level (default info).
 
 Signals: SIGHUP reloads the manifest; SIGTERM/SIGINT stop accepting, let requests in flight finish (up to
-listen.shutdownGrace), stop every child and exit 0; a second signal exits at once (1).
+listen.shutdownGrace), stop every child and exit 0; a second signal kills every child (SIGKILL to its
+process group) and exits at once (1).
 
 Exit codes: 0 stopped by a signal; 1 the manifest does not load or the address cannot be bound; 2 usage error.`,
 
@@ -166,6 +167,7 @@ async function version(): Promise<string> {
 
 async function run(args: string[], io: Io): Promise<number> {
   const { StartupError, startGateway } = await import('../gateway.ts');
+  const { killChildGroupsNow } = await import('../supervisor/child-process.ts');
   const { createLogger } = await import('../log.ts');
   const parsed = parseOptions(args, (a) => parseArgs({ args: a, options: { config: { type: 'string', short: 'c' } }, strict: true }));
   if (!parsed.ok) {
@@ -195,7 +197,10 @@ async function run(args: string[], io: Io): Promise<number> {
   });
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
-      log.warn({ signal }, 'second signal: exiting at once');
+      // Synchronous, before exit: children live in process groups of their own and would outlive us.
+      const groups = killChildGroupsNow();
+      log.warn({ signal, killedGroups: groups }, 'second signal: children killed, exiting at once');
+      log.flush();
       process.exit(1);
     }
     stopping = true;
