@@ -80,7 +80,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sseClients: sessionsRef === undefined ? 0 : sseClients({ sessions: sessionsRef, streams: classicStreams }, s.name),
       };
     }
-  });
+  }, () => sessionsRef?.replay.used ?? 0);
   const reconciler: Reconciler = new Reconciler(file, { log, env, version: VERSION, observerFor: (name) => metrics.observer(name) });
   reconciler.onReload((ok) => metrics.reloaded(ok));
 
