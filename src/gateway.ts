@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { createHandler } from './http/app.ts';
 import { DEFAULT_SSE_OPTIONS, type SseOptions, type SseStream } from './http/sse.ts';
 import { GatewayMetrics, type ServerView } from './metrics/metrics.ts';
@@ -79,7 +80,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sseClients: sessionsRef === undefined ? 0 : sseClients({ sessions: sessionsRef, streams: classicStreams }, s.name),
       };
     }
-  });
+  }, () => sessionsRef?.replay.used ?? 0);
   const reconciler: Reconciler = new Reconciler(file, { log, env, version: VERSION, observerFor: (name) => metrics.observer(name) });
   reconciler.onReload((ok) => metrics.reloaded(ok));
 
@@ -147,7 +148,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${listen.tls === undefined ? 'http' : 'https'}://${host}:${address.port}`;
-  log.info({ url, file, servers: first.desired.servers.size }, 'listening');
+  // pid: the process that serves (bin/ may have relaunched node with the heap flags); heapLimitMb shows it got them.
+  const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
+  log.info({ url, file, servers: first.desired.servers.size, pid: process.pid, heapLimitMb }, 'listening');
 
   const watcher = watchManifest(
     file,

@@ -4,7 +4,8 @@
 // Tools: echo, add, greet, slow (reports progress, honours cancellation), fail (a tool error),
 // crash (exits the process), log (writes a line to stderr), ping_client / sample / list_roots (ask the
 // client and report its answer), changed (tools/list_changed), touch (resources/updated for a URI),
-// env_names (the names of its environment variables, never their values),
+// env_names (the names of its environment variables, never their values), big (a text of `bytes`
+// bytes, after `ms` with one progress report),
 // and one resource per name under demo://notes/<name>, subscribable.
 // Test switches (environment): DEMO_NOISE=1 writes a non-JSON line to stdout at start; DEMO_TRACE=1 logs
 // every method received to stderr; DEMO_STUBBORN=1 ignores SIGTERM and the end of stdin;
@@ -86,6 +87,11 @@ const tools = [
     inputSchema: { type: 'object', properties: {} },
   },
   {
+    name: 'big',
+    description: 'Returns a text of `bytes` bytes (ASCII), for tests of large answers; with `ms`, reports progress once and waits that long first.',
+    inputSchema: { type: 'object', properties: { bytes: { type: 'number' }, ms: { type: 'number' } }, required: ['bytes'] },
+  },
+  {
     name: 'log',
     description: 'Writes its text to stderr.',
     inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
@@ -128,6 +134,15 @@ async function callTool(id, params) {
     case 'list_roots': {
       const reply = await ask('roots/list', {});
       return reply.error ? text(`roots failed: ${reply.error.message}`, true) : text(reply.result.roots.map((r) => r.uri).join(','));
+    }
+    case 'big': {
+      const ms = Number(args.ms ?? 0);
+      const token = params._meta?.progressToken;
+      if (ms > 0) {
+        if (token !== undefined) send({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: token, progress: 0, total: 1 } });
+        await new Promise((r) => setTimeout(r, ms));
+      }
+      return text('x'.repeat(Math.max(0, Math.floor(Number(args.bytes) || 0))));
     }
     case 'env_names':
       return text(Object.keys(process.env).sort().join(','));

@@ -28,7 +28,12 @@ Serves the manifest FILE (default ./mcp-gateway.yaml, or MCP_GATEWAY_CONFIG) and
 running. PORT overrides the manifest's port; LOG_LEVEL sets the log level (default info).
 
 Signals: SIGHUP reloads the manifest; SIGTERM/SIGINT stop accepting, let requests in flight finish (up to
-listen.shutdownGrace), stop every child and exit 0; a second signal exits at once (1).
+listen.shutdownGrace), stop every child and exit 0; a second signal kills every child (SIGKILL to its
+process group) and exits at once (1).
+
+Heap: run gets node's V8 flags --max-semi-space-size=2 --max-old-space-size=256 however it is started;
+without them on node's command line (or in NODE_OPTIONS) it starts itself again with them and passes
+signals on (MCP_GATEWAY_NO_REEXEC=1: run with the heap node was given).
 
 Exit codes: 0 stopped by a signal; 1 the manifest does not load or the address cannot be bound; 2 usage error.`,
 
@@ -166,6 +171,7 @@ async function version(): Promise<string> {
 
 async function run(args: string[], io: Io): Promise<number> {
   const { StartupError, startGateway } = await import('../gateway.ts');
+  const { killChildGroupsNow } = await import('../supervisor/child-process.ts');
   const { createLogger } = await import('../log.ts');
   const parsed = parseOptions(args, (a) => parseArgs({ args: a, options: { config: { type: 'string', short: 'c' } }, strict: true }));
   if (!parsed.ok) {
@@ -193,9 +199,12 @@ async function run(args: string[], io: Io): Promise<number> {
     if (gateway === undefined) reloadWanted = true;
     else void gateway.reconciler.reload('signal');
   });
-  const stop = (signal: NodeJS.Signals): void => {
+  const stop = (signal: NodeJS.Signals | 'parent gone'): void => {
     if (stopping) {
-      log.warn({ signal }, 'second signal: exiting at once');
+      // Synchronous, before exit: children live in process groups of their own and would outlive us.
+      const groups = killChildGroupsNow();
+      log.warn({ signal, killedGroups: groups }, 'second signal: children killed, exiting at once');
+      log.flush();
       process.exit(1);
     }
     stopping = true;
@@ -204,6 +213,12 @@ async function run(args: string[], io: Io): Promise<number> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  if (process.channel !== undefined) {
+    // Started with an IPC channel (bin/heap-flags.js relaunched us): the channel closes when that parent
+    // dies, even by SIGKILL, and then nobody would stop us. The channel alone must not keep us running.
+    process.channel.unref();
+    process.once('disconnect', () => void (stopping || stop('parent gone')));
+  }
   try {
     gateway = await startGateway({ configFile, log });
   } catch (err) {

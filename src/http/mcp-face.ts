@@ -161,7 +161,8 @@ async function post(server: string, req: IncomingMessage, res: ServerResponse, d
 async function initialize(server: string, message: JsonRpcRequest, res: ServerResponse, deps: McpFaceDeps, principal: KeySpec | undefined): Promise<void> {
   const target = deps.reconciler.servers.get(server);
   if (target === undefined) return sendError(res, 404, ErrorCode.InvalidRequest, `no server named "${server}" in the manifest`, message.id);
-  const session = deps.sessions.create(server, 'streamable', principal);
+  const session = deps.sessions.create(target, 'streamable', principal);
+  if ('status' in session) return sendError(res, session.status, session.code, session.message, message.id);
   const bound = await deps.sessions.bind(session, target, message);
   if ('status' in bound) {
     await deps.sessions.end(session.id, 'initialize failed');
@@ -204,10 +205,13 @@ async function del(server: string, req: IncomingMessage, res: ServerResponse, de
 }
 
 function legacyStream(server: string, _req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps, rc: RequestContext): void {
-  if (!deps.reconciler.servers.has(server)) {
+  const target = deps.reconciler.servers.get(server);
+  if (target === undefined) {
     return sendError(res, 404, ErrorCode.InvalidRequest, `no server named "${server}" in the manifest`);
   }
-  const session = deps.sessions.create(server, 'legacy', rc.principal);
+  // A legacy stream is a session from its GET on: it counts against maxSessions before it initializes.
+  const session = deps.sessions.create(target, 'legacy', rc.principal);
+  if ('status' in session) return sendError(res, session.status, session.code, session.message);
   const stream = new SseStream(res, deps.sse, BASE_HEADERS);
   stream.send(`/mcp/${encodeURIComponent(server)}/legacy/message?sessionId=${session.id}`, 'endpoint');
   session.attachStream(new StreamSink(stream, { event: 'message' }));

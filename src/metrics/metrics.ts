@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client). Counters and the latency histogram are fed by the routers, through
 // an observer per server that caches its label children (the message path pays a lookup, not a hash of
 // labels); everything else is read from live state when Prometheus scrapes.
+import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Observer, Outcome } from '../router/router.ts';
 
@@ -30,7 +31,8 @@ export class GatewayMetrics {
   readonly #reloads: Counter<'result'>;
   readonly #lastGoodReload: Gauge;
 
-  constructor(view: () => Iterable<ServerView>) {
+  /** `replayBytes`: what the sessions' replay logs hold together (SessionRegistry.replay.used). */
+  constructor(view: () => Iterable<ServerView>, replayBytes: () => number = () => 0) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'mcp_gateway_' });
     this.#requests = new Counter({ name: 'mcp_gateway_requests_total', help: 'JSON-RPC requests by server, method and outcome (ok, error, timeout, closed, cancelled, busy, unavailable).', labelNames: ['server', 'method', 'outcome'], registers });
@@ -43,6 +45,16 @@ export class GatewayMetrics {
     });
     this.#reloads = new Counter({ name: 'mcp_gateway_reloads_total', help: 'Manifest reloads by result (success, failure).', labelNames: ['result'], registers });
     this.#lastGoodReload = new Gauge({ name: 'mcp_gateway_last_reload_success_timestamp_seconds', help: 'When a manifest was last applied (Unix time).', registers });
+    // Fixed at start by node's V8 flags: shows whether the gateway got the heap settings it ships with.
+    new Gauge({ name: 'mcp_gateway_heap_limit_bytes', help: 'The V8 heap limit of the gateway process (heap_size_limit).', registers }).set(getHeapStatistics().heap_size_limit);
+    new Gauge({
+      name: 'mcp_gateway_replay_log_bytes',
+      help: 'Bytes the MCP sessions keep for clients that resume with Last-Event-ID, all sessions together (bounded by GATEWAY_REPLAY_BYTES).',
+      registers,
+      collect() {
+        this.set(replayBytes());
+      },
+    });
 
     const gauge = (name: string, help: string, read: (s: ServerView) => number): void => {
       new Gauge({

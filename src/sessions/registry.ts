@@ -1,6 +1,7 @@
 // Every MCP session of the gateway, by id: created at initialize (or at the legacy GET), bound to a
 // server's child through its router, ended by DELETE, by idle expiry, by its child's end, or when its
-// server leaves the manifest. It owns the sweep timer and closes every session on close().
+// server leaves the manifest. It owns the sweep timer and the replay budget every session's event log
+// draws from, and closes every session on close().
 import { mayUse, type KeyRing } from '../auth/keys.ts';
 import type { KeySpec } from '../config/types.ts';
 import type { Logger } from '../log.ts';
@@ -8,6 +9,7 @@ import { ErrorCode, type JsonRpcRequest } from '../protocol/jsonrpc.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { ManagedServer } from '../supervisor/managed-server.ts';
 import { PerSessionServer } from '../supervisor/per-session-server.ts';
+import { ReplayBudget } from './event-log.ts';
 import { mintSessionId } from './session-id.ts';
 import { Session, type Binding, type Transport } from './session.ts';
 
@@ -24,12 +26,15 @@ export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
   readonly #reconciler: Reconciler;
   readonly #log: Logger;
+  /** Bounds the replay logs of all sessions together (see event-log.ts). */
+  readonly replay: ReplayBudget;
   #sweep: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(reconciler: Reconciler, log: Logger) {
+  constructor(reconciler: Reconciler, log: Logger, replay = new ReplayBudget()) {
     this.#reconciler = reconciler;
     this.#log = log;
+    this.replay = replay;
     reconciler.onRemoved((name) => {
       for (const s of this.#sessions.values()) if (s.server === name) void this.end(s.id, 'server removed from the manifest');
     });
@@ -56,20 +61,30 @@ export class SessionRegistry {
     return this.#sessions.get(id);
   }
 
-  /** A new, unbound session (the legacy transport binds it at initialize). */
-  create(server: string, transport: Transport, key: KeySpec | undefined): Session {
-    const session = new Session(mintSessionId(), server, transport, key);
+  /**
+   * A new, unbound session of `server` (the transports bind it at initialize), or a 503 when the server
+   * has maxSessions already. The count includes sessions still initializing and legacy streams not yet
+   * initialized: the place is taken here, synchronously, so that concurrent initializes cannot all pass
+   * a check made before any of them was counted. Whoever gets a session and fails to bind it must end()
+   * it, which gives the place back.
+   */
+  create(server: ManagedServer, transport: Transport, key: KeySpec | undefined): Session | BindFailure {
+    const max = server.spec.maxSessions;
+    if (this.countFor(server.name) >= max) {
+      return { status: 503, code: ErrorCode.ServerUnavailable, message: `server "${server.name}" has reached maxSessions (${max})` };
+    }
+    const session = new Session(mintSessionId(), server.name, transport, key, this.replay);
     this.#sessions.set(session.id, session);
-    this.#log.debug({ server, transport }, 'session opened');
+    this.#log.debug({ server: server.name, transport }, 'session opened');
     this.#schedule();
     return session;
   }
 
-  /** Binds `session` to its server's child with the client's initialize; on failure nothing is kept bound. */
+  /**
+   * Binds `session` (from create(), which counted it against maxSessions) to its server's child with the
+   * client's initialize; on failure nothing is kept bound and the caller ends the session.
+   */
   async bind(session: Session, server: ManagedServer, initialize: JsonRpcRequest): Promise<Binding | BindFailure> {
-    if (this.countFor(server.name) > server.spec.maxSessions) {
-      return { status: 503, code: ErrorCode.ServerUnavailable, message: `server "${server.name}" has reached maxSessions (${server.spec.maxSessions})` };
-    }
     session.initializing = true;
     let binding: Binding;
     try {

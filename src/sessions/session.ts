@@ -13,7 +13,7 @@ import {
 } from '../protocol/jsonrpc.ts';
 import type { Caller, RequestOptions, RouteResult, Router } from '../router/router.ts';
 import type { KeySpec } from '../config/types.ts';
-import { EventLog } from './event-log.ts';
+import { EventLog, type ReplayBudget } from './event-log.ts';
 import type { Sink } from './sink.ts';
 
 export type Transport = 'streamable' | 'legacy';
@@ -40,6 +40,7 @@ export class Session implements Caller {
   readonly transport: Transport;
   /** The key that opened the session (undefined when the gateway has no keys); only it may use the session. */
   readonly key: KeySpec | undefined;
+  /** What a reconnecting client may get again: events not known to be delivered, within the budgets. */
   readonly events: EventLog;
   protocolVersion = DEFAULT_HTTP_PROTOCOL_VERSION;
   capabilities: ReadonlySet<string> = new Set();
@@ -57,12 +58,13 @@ export class Session implements Caller {
   #closed = false;
   readonly #closers = new Set<() => void>();
 
-  constructor(id: string, server: string, transport: Transport, key: KeySpec | undefined, eventBuffer = 256) {
+  /** `budget`: the gateway's replay budget, which this session's event log draws from. */
+  constructor(id: string, server: string, transport: Transport, key: KeySpec | undefined, budget: ReplayBudget) {
     this.id = id;
     this.server = server;
     this.transport = transport;
     this.key = key;
-    this.events = new EventLog(eventBuffer);
+    this.events = new EventLog(budget);
   }
 
   get bound(): boolean {
@@ -208,10 +210,16 @@ export class Session implements Caller {
 
   #out(sink: Sink, stream: string, data: string, last: boolean, status?: number): void {
     // Only SSE events get ids and a place in the log; a plain JSON answer needs neither.
-    const willStream = sink.streaming || !last;
-    const eventId = willStream && this.transport === 'streamable' ? String(this.events.append(stream, data).seq) : undefined;
-    if (last) sink.finish(data, eventId, status);
-    else sink.send(data, eventId);
+    const withId = (sink.streaming || !last) && this.transport === 'streamable';
+    if (!last) return sink.send(data, withId ? String(this.events.append(stream, data)) : undefined);
+    if (!withId) return void sink.finish(data, undefined, status);
+    // A final answer written in full on a live connection ends its stream: nobody will resume it, so
+    // neither it nor the events before it are kept (a client pulling large answers would otherwise
+    // fill the log with copies of what it already has). Only an answer that found its stream broken
+    // waits in the log for the client's GET with Last-Event-ID.
+    const seq = this.events.mint();
+    if (sink.finish(data, String(seq), status)) this.events.drop(stream);
+    else this.events.append(stream, data, seq);
   }
 
   onClose(fn: () => void): void {
@@ -223,6 +231,9 @@ export class Session implements Caller {
   async close(reason: string): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Nobody can resume an ended session: its share of the gateway's replay budget goes back at once,
+    // and answers still settling while it closes are written, not kept.
+    this.events.close();
     for (const [key, ask] of this.#asks) {
       clearTimeout(ask.timer);
       ask.resolve(errorResponse(key, ErrorCode.ConnectionClosed, `the client session ended (${reason})`));

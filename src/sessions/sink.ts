@@ -11,9 +11,11 @@ export interface Sink {
   send(data: string, eventId?: string): void;
   /**
    * The last message of a request: its response. A POST answer ends here; `status` is the HTTP status
-   * when the answer is plain JSON (503 for a busy server), 200 otherwise.
+   * when the answer is plain JSON (503 for a busy server), 200 otherwise. True when it was written in
+   * full on an open connection (handed to the socket: the client would resume for nothing); false when
+   * the connection was gone or dropped it (a stalled reader past the SSE backlog bound).
    */
-  finish(data: string, eventId?: string, status?: number): void;
+  finish(data: string, eventId?: string, status?: number): boolean;
   /** Ends the connection without an answer (the session is over). */
   close(): void;
 }
@@ -39,9 +41,12 @@ export class StreamSink implements Sink {
     this.stream.send(data, this.#event, eventId);
   }
 
-  finish(data: string, eventId?: string): void {
+  finish(data: string, eventId?: string): boolean {
+    if (this.stream.closed) return false;
     this.send(data, eventId);
+    const written = !this.stream.closed; // a send past the backlog bound closes the stream instead
     if (this.#endOnFinish) this.stream.close();
+    return written;
   }
 
   close(): void {
@@ -85,17 +90,19 @@ export class PostAnswer implements Sink {
     this.#stream.send(data, undefined, eventId);
   }
 
-  finish(data: string, eventId?: string, status = 200): void {
-    if (!this.open) return;
+  finish(data: string, eventId?: string, status = 200): boolean {
+    if (!this.open) return false;
     if (this.#preferStream && status === 200) this.#stream ??= new SseStream(this.#res, this.#sse, this.#headers);
     this.#done = true;
     if (this.#stream !== undefined) {
       this.#stream.send(data, undefined, eventId);
+      const written = !this.#stream.closed; // a send past the backlog bound closes the stream instead
       this.#stream.close();
-      return;
+      return written;
     }
     this.#res.writeHead(status, { ...this.#headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) });
     this.#res.end(data);
+    return true;
   }
 
   close(): void {

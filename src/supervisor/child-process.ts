@@ -31,6 +31,26 @@ export interface ChildHandle {
 const STDIN_GRACE_MS = 1000;
 const STDERR_MAX_LINE = 16 * 1024;
 
+/**
+ * The process groups (pgid = the leader's pid) of every child this process spawned whose group may still
+ * hold a process: added at spawn, removed once the group is seen empty (at the leader's exit, by a stop
+ * or a reap) or SIGKILLed. The kernel reuses no pid that is still a live group's id, so a pgid in here
+ * names one of our groups. Only for killChildGroupsNow(); the orderly stop goes through each child's stop().
+ */
+const liveGroups = new Set<number>();
+
+/**
+ * SIGKILLs every child process group still alive, synchronously: for a second Ctrl-C, when the gateway
+ * exits at once and must not leave children (which live in groups of their own) running. Returns how many
+ * groups were signalled.
+ */
+export function killChildGroupsNow(): number {
+  let n = 0;
+  for (const pgid of liveGroups) if (signalGroup(pgid, 'SIGKILL')) n++;
+  liveGroups.clear();
+  return n;
+}
+
 export function spawnChild(spec: SpawnSpec, onStderrLine: (line: string) => void): ChildHandle {
   const child: ChildProcessWithoutNullStreams = spawn(spec.command, [...spec.args], {
     cwd: spec.cwd,
@@ -39,6 +59,7 @@ export function spawnChild(spec: SpawnSpec, onStderrLine: (line: string) => void
     detached: true, // its own process group (pgid = pid), so a stop reaches grandchildren too
   });
   const pid = child.pid;
+  if (pid !== undefined) liveGroups.add(pid);
 
   // stderr is read continuously: a child blocked on a full stderr pipe would freeze. It is a log, so a
   // line past 16 KiB is cut (a child that prints a whole file on one line must not cost the gateway).
@@ -52,6 +73,7 @@ export function spawnChild(spec: SpawnSpec, onStderrLine: (line: string) => void
       if (pid === undefined) resolve({ code: null, signal: null, error: err.code ?? err.message });
     });
     child.once('exit', (code, signal) => {
+      signalGroup(pid, 0); // forgets the group if the leader was its last member
       // Let stdout drain what the child wrote just before it exited, but never wait on a grandchild
       // that keeps the pipe open.
       const info = { code, signal };
@@ -81,6 +103,7 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals | 0): boole
     process.kill(-pid, signal);
     return true;
   } catch {
+    liveGroups.delete(pid);
     return false; // ESRCH: nobody left in the group
   }
 }
@@ -130,4 +153,5 @@ export async function reapGroup(pid: number | undefined, stopTimeoutMs: number):
     if (!signalGroup(pid, 0)) return;
   }
   signalGroup(pid, 'SIGKILL');
+  if (pid !== undefined) liveGroups.delete(pid);
 }

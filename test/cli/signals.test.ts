@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO } from '../helpers/gateway.ts';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { DEMO, alive, waitFor, type Json } from '../helpers/gateway.ts';
+import { spawnGateway } from '../helpers/process-gateway.ts';
 import { BIN, cleanup, tempDir } from './cli.ts';
 
 afterEach(cleanup);
@@ -36,5 +37,30 @@ describe('mcp-gateway run: signals while it boots', () => {
     const r = await signalAtListening('SIGTERM');
     expect(r).toMatchObject({ code: 0, signal: null });
     expect(r.out).toContain('"msg":"stopped"');
+  });
+});
+
+describe('mcp-gateway run: a second signal', () => {
+  it('kills a child that ignores SIGTERM at once and exits 1', async () => {
+    const file = path.join(tempDir(), 'mcp-gateway.yaml');
+    // stopTimeout 1m: without the second signal the child would outlive the test.
+    writeFileSync(file, `version: 1\nservers:\n  demo: { command: node, args: [${JSON.stringify(DEMO)}], env: { DEMO_STUBBORN: "1" }, stopTimeout: 1m }\n`);
+    const g = await spawnGateway(['--config', file]);
+    let pid = 0;
+    onTestFinished(() => {
+      if (g.proc.exitCode === null) g.proc.kill('SIGKILL');
+      if (pid !== 0 && alive(pid)) process.kill(-pid, 'SIGKILL');
+    });
+    pid = await waitFor(async () => {
+      const s = (((await (await fetch(`${g.url}/mcp/servers`)).json()) as Json).servers as Json[]).find((x) => x.name === 'demo');
+      return s?.state === 'running' ? (s.pid as number) : undefined;
+    }, 'demo running', 10_000);
+    g.proc.kill('SIGINT');
+    await waitFor(() => g.out.some((l) => l.includes('"msg":"shutting down"')), 'shutting down');
+    await waitFor(() => g.out.some((l) => l.includes('ignoring SIGTERM')), 'the child ignored SIGTERM', 10_000);
+    g.proc.kill('SIGINT');
+    expect(await g.exited).toBe(1);
+    expect(g.out.find((l) => l.includes('second signal'))).toContain('"killedGroups":1');
+    await waitFor(() => !alive(pid), 'the stubborn child gone');
   });
 });
