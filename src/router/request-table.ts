@@ -3,7 +3,7 @@
 // maxInFlight slot), then sent (under a gateway id from the one counter), then settled exactly once:
 // answered by the child, answered here, cancelled, timed out, or closed with the child. A client that
 // leaves takes its request out in any state: queued, it is never written to the child; sent, the child
-// hears a notifications/cancelled.
+// hears a notifications/cancelled. Progress restarts a sent request's timeout, never past its cap.
 import {
   ErrorCode,
   Method,
@@ -29,6 +29,11 @@ export class Pending {
   timer: NodeJS.Timeout | undefined = undefined;
   holdsSlot = false;
   sentAt = 0;
+  /** sentAt + capMs: no answer is waited for past it, however much progress comes. */
+  deadline = 0;
+  /** The running timer ends at the cap (no later progress moves it). */
+  capped = false;
+  progressed = false;
   /** Takes the onGone listener off again. */
   undo: (() => void) | undefined = undefined;
   /** Told of the answer just before the caller (the router's subscription bookkeeping). */
@@ -38,6 +43,7 @@ export class Pending {
     readonly message: JsonRpcRequest,
     readonly caller: Caller | undefined,
     readonly timeoutMs: number,
+    readonly capMs: number,
     readonly resolve: (result: RouteResult) => void,
   ) {}
 
@@ -65,6 +71,8 @@ export class RequestTable {
   /** maxInFlight and queueTimeout: the supervisor sets them from the spec, also on reload. */
   readonly slots: Slots<Pending>;
   requestTimeoutMs: number;
+  /** The cap on a request whose progress keeps restarting its timeout (never below requestTimeoutMs). */
+  requestTimeoutMaxMs: number;
 
   /** Sent requests, by the id the child knows. */
   readonly #sent = new Map<number, Pending>();
@@ -76,9 +84,10 @@ export class RequestTable {
   #attached = false;
   #availability: Availability = DOWN;
 
-  constructor(host: TableHost, options: { requestTimeoutMs: number; maxInFlight?: number; queueTimeoutMs?: number }) {
+  constructor(host: TableHost, options: { requestTimeoutMs: number; requestTimeoutMaxMs?: number; maxInFlight?: number; queueTimeoutMs?: number }) {
     this.#host = host;
     this.requestTimeoutMs = options.requestTimeoutMs;
+    this.requestTimeoutMaxMs = options.requestTimeoutMaxMs ?? options.requestTimeoutMs;
     this.slots = new Slots<Pending>(options.maxInFlight ?? Infinity, options.queueTimeoutMs ?? 0, this.#granted);
   }
 
@@ -114,7 +123,7 @@ export class RequestTable {
   admit(message: JsonRpcRequest, options: RequestOptions): Promise<RouteResult> {
     return new Promise<RouteResult>((resolve) => {
       const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
-      const r = new Pending(message, options.caller, timeoutMs, resolve);
+      const r = new Pending(message, options.caller, timeoutMs, Math.max(timeoutMs, this.requestTimeoutMaxMs), resolve);
       if (options.onGone !== undefined) {
         const undo = options.onGone(() => this.#giveUp(r, 'cancelled', `server "${this.#host.server}": the client went away`));
         if (r.phase === 'settled') return undo(); // gone already, while being registered
@@ -188,16 +197,31 @@ export class RequestTable {
     r.progressToken = token;
     r.phase = 'sent';
     r.sentAt = performance.now();
-    r.timer = setTimeout(this.#onTimeout, r.timeoutMs, r);
+    r.deadline = r.sentAt + r.capMs;
+    r.capped = r.capMs <= r.timeoutMs;
+    r.timer = setTimeout(this.#onTimeout, r.capped ? r.capMs : r.timeoutMs, r);
     this.#sent.set(gid, r);
     if (r.caller !== undefined) this.#callersSent++;
     this.#host.write({ jsonrpc: '2.0', id: gid, method: m.method, params });
   }
 
-  /** The sent request the child knows as `gid`, when its caller asked for progress (and should hear it). */
+  /**
+   * Progress from the child for the request it knows as `gid`: restarts its timeout, but never past
+   * its cap. Returns the request when its caller asked for progress (and should hear it).
+   */
   progress(gid: number): Pending | undefined {
     const r = this.#sent.get(gid);
-    return r === undefined || r.progressToken === undefined ? undefined : r;
+    if (r === undefined || r.progressToken === undefined) return undefined;
+    r.progressed = true;
+    if (r.capped) return r; // the last timer runs to the cap
+    const left = r.deadline - performance.now();
+    if (left > r.timeoutMs) r.timer!.refresh();
+    else {
+      clearTimeout(r.timer);
+      r.capped = true;
+      r.timer = setTimeout(this.#onTimeout, Math.max(0, left), r);
+    }
+    return r;
   }
 
   /** The caller's request named `requestId` (a client's cancel names it so), in any state. */
@@ -303,6 +327,15 @@ export class RequestTable {
   };
 
   readonly #onTimeout = (r: Pending): void => {
-    this.#giveUp(r, 'timeout', `server "${this.#host.server}": request timed out after ${r.timeoutMs}ms`);
+    const server = `server "${this.#host.server}"`;
+    let reason: string;
+    if (r.capped && r.capMs > r.timeoutMs) {
+      reason = `${server}: request timed out after ${r.capMs}ms in all (requestTimeoutMax), although it reported progress`;
+    } else if (r.progressed) {
+      reason = `${server}: request timed out: no answer or progress for ${r.timeoutMs}ms (requestTimeout)`;
+    } else {
+      reason = `${server}: request timed out after ${r.timeoutMs}ms (requestTimeout)`;
+    }
+    this.#giveUp(r, 'timeout', reason);
   };
 }

@@ -38,6 +38,11 @@ export interface RouterOptions {
   readonly server: string;
   readonly log: Logger;
   requestTimeoutMs: number;
+  /**
+   * The cap on a request whose progress notifications keep restarting its timeout (the manifest's
+   * requestTimeoutMax; never below requestTimeoutMs). Without it, progress does not extend a request.
+   */
+  requestTimeoutMaxMs?: number;
   /** Requests of callers in flight at once; more wait up to queueTimeoutMs, then fail `busy`. */
   maxInFlight?: number;
   queueTimeoutMs?: number;
@@ -88,6 +93,15 @@ export class Router {
 
   set requestTimeoutMs(ms: number) {
     this.#requests.requestTimeoutMs = ms;
+  }
+
+  /** The cap on a request that reports progress; set with requestTimeoutMs. */
+  get requestTimeoutMaxMs(): number {
+    return this.#requests.requestTimeoutMaxMs;
+  }
+
+  set requestTimeoutMaxMs(ms: number) {
+    this.#requests.requestTimeoutMaxMs = ms;
   }
 
   /** maxInFlight and queueTimeout: the supervisor sets them from the spec, also on reload. */
@@ -314,6 +328,7 @@ export class Router {
   #onChildNotification(m: JsonRpcNotification): void {
     if (m.method === Method.Progress) {
       const token = m.params?.progressToken;
+      // Restarts the request's timeout (up to its cap): a request that reports progress is alive.
       const r = typeof token === 'number' ? this.#requests.progress(token) : undefined;
       if (r === undefined) return; // progress for a request already answered, or that asked for none
       const restored: JsonRpcNotification = { ...m, params: { ...m.params, progressToken: r.progressToken } };

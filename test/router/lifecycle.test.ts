@@ -121,7 +121,7 @@ describe('Router.request timeouts', () => {
     await vi.advanceTimersByTimeAsync(1000);
     await flush();
     expect(r.result?.failure).toBe('timeout');
-    expect(r.result?.response).toMatchObject({ id: 7, error: { code: -32001, message: 'server "demo": request timed out after 1000ms' } });
+    expect(r.result?.response).toMatchObject({ id: 7, error: { code: -32001, message: 'server "demo": request timed out after 1000ms (requestTimeout)' } });
     expect(child.cancelled()).toEqual([gid]);
     child.answer(gid);
     await flush();
@@ -151,6 +151,80 @@ describe('Router.request timeouts', () => {
     router.setAvailability({ kind: 'ready' });
     await flush();
     expect(child.requests()).toEqual([]);
+  });
+});
+
+describe('Router.request: progress restarts the timeout, up to requestTimeoutMax', () => {
+  const withToken = (id: number) => call(id, 'slow', { progressToken: 'p' });
+
+  it('progress every 0.8× the timeout keeps a request alive past it; the caller hears it under its token', async () => {
+    const { router, child } = routerWithChild({ requestTimeoutMs: 1000, requestTimeoutMaxMs: 10_000 });
+    const heard: unknown[] = [];
+    const caller: Caller = { id: 'alice', onNotification: (m, related) => void heard.push([m.params?.progressToken, m.params?.progress, related]) };
+    const r = track(router.request(withToken(1), { caller }));
+    await flush();
+    const gid = child.requests('tools/call')[0].id;
+    expect(child.requests('tools/call')[0].params._meta.progressToken).toBe(gid);
+    for (let step = 1; step <= 4; step++) {
+      await vi.advanceTimersByTimeAsync(800);
+      child.progress(gid, step);
+      await flush();
+    }
+    await vi.advanceTimersByTimeAsync(800); // 4000ms in all, 800 since the last progress
+    child.answer(gid, { done: true });
+    await flush();
+    expect(r.result).toEqual({ response: { jsonrpc: '2.0', id: 1, result: { done: true } } });
+    expect(heard).toEqual([1, 2, 3, 4].map((n) => ['p', n, 1]));
+    expect(child.cancelled()).toEqual([]);
+  });
+
+  it('once progress stops, the timeout runs out from the last one', async () => {
+    const { router, child } = routerWithChild({ requestTimeoutMs: 1000, requestTimeoutMaxMs: 10_000 });
+    const r = track(router.request(withToken(1), { caller: alice }));
+    await flush();
+    const gid = child.requests('tools/call')[0].id;
+    await vi.advanceTimersByTimeAsync(800);
+    child.progress(gid, 1);
+    await flush();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(r.result).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(r.result?.failure).toBe('timeout');
+    expect(r.result?.response).toMatchObject({ error: { code: -32001, message: 'server "demo": request timed out: no answer or progress for 1000ms (requestTimeout)' } });
+    expect(child.cancelled()).toEqual([gid]);
+  });
+
+  it('the cap ends a request that keeps reporting progress, and says which limit it hit', async () => {
+    const { router, child } = routerWithChild({ requestTimeoutMs: 1000, requestTimeoutMaxMs: 2500 });
+    const r = track(router.request(withToken(1), { caller: alice }));
+    await flush();
+    const gid = child.requests('tools/call')[0].id;
+    for (let t = 800; t < 2500; t += 800) {
+      await vi.advanceTimersByTimeAsync(800);
+      child.progress(gid, t);
+      await flush();
+    }
+    await vi.advanceTimersByTimeAsync(2499 - 2400);
+    expect(r.result).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(r.result?.failure).toBe('timeout');
+    expect(r.result?.response).toMatchObject({ error: { message: 'server "demo": request timed out after 2500ms in all (requestTimeoutMax), although it reported progress' } });
+    expect(child.cancelled()).toEqual([gid]);
+  });
+
+  it('a raised requestTimeoutMax applies to requests sent from then on', async () => {
+    const { router, child } = routerWithChild({ requestTimeoutMs: 1000 });
+    router.requestTimeoutMaxMs = 5000; // the supervisor on reload
+    const r = track(router.request(withToken(1), { caller: alice }));
+    await flush();
+    const gid = child.requests('tools/call')[0].id;
+    await vi.advanceTimersByTimeAsync(900);
+    child.progress(gid, 1);
+    await flush();
+    await vi.advanceTimersByTimeAsync(900);
+    child.answer(gid);
+    await flush();
+    expect(r.result?.failure).toBeUndefined();
   });
 });
 
