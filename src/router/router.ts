@@ -15,12 +15,14 @@ import {
   checkMessage,
   errorResponse,
   isRequest,
+  isValidId,
   type JsonRpcMessage,
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from '../protocol/jsonrpc.ts';
 import { LineSplitter, type Oversize } from './framing.ts';
+import { TopLevelKeys } from './top-level-keys.ts';
 import { chooseRecipient } from './child-requests.ts';
 import { RequestTable, type Pending } from './request-table.ts';
 import type { Slots } from './slots.ts';
@@ -53,6 +55,8 @@ export interface RouterOptions {
   readonly exclusive?: boolean;
   readonly offered?: readonly string[];
   readonly observe?: Observer;
+  /** The largest message taken from the child; MAX_MESSAGE_BYTES unless a test needs a smaller one. */
+  readonly maxMessageBytes?: number;
 }
 
 export class Router {
@@ -67,6 +71,7 @@ export class Router {
   readonly #subscriptions = new Map<string, Set<Caller>>();
   readonly #exclusive: boolean;
   readonly #offered: ReadonlySet<string>;
+  readonly #maxMessageBytes: number;
   #stdin: Writable | undefined;
   #detachStdout: (() => void) | undefined;
   #availability: Availability = { kind: 'down', reason: 'not started' };
@@ -77,6 +82,7 @@ export class Router {
     this.#log = options.log;
     this.#exclusive = options.exclusive ?? false;
     this.#offered = new Set(options.offered ?? []);
+    this.#maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     const host = {
       server: this.server,
       write: (message: object) => this.#write(message),
@@ -145,9 +151,15 @@ export class Router {
     this.#requests.attach();
     // EPIPE after the child died: the exit path answers pending requests, nothing to do here.
     stdin.on('error', () => {});
-    const splitter = new LineSplitter(MAX_MESSAGE_BYTES);
+    // A message too large to keep still says whom it is for: its top-level id (and whether it is a
+    // request), read from its bytes as they are dropped.
+    const keys = new TopLevelKeys(['id', 'method']);
+    const splitter = new LineSplitter(this.#maxMessageBytes, (bytes) => keys.push(bytes));
     const onLine = (line: string): void => this.#onLine(line);
-    const onOversize = (o: Oversize): void => this.#onOversize(o);
+    const onOversize = (o: Oversize): void => {
+      this.#onOversize(o, keys);
+      keys.reset();
+    };
     const onData = (chunk: Buffer): void => splitter.push(chunk, onLine, onOversize);
     stdout.on('data', onData);
     this.#detachStdout = () => stdout.off('data', onData);
@@ -304,13 +316,20 @@ export class Router {
     }
   }
 
-  #onOversize(o: Oversize): void {
-    // The id is near the start of a response as children write them: answer that request, if it is ours.
-    const id = /"id"\s*:\s*(\d+)/.exec(o.head.toString('utf8'))?.[1];
-    const r = id === undefined ? undefined : this.#requests.sent(Number(id));
-    this.#log.error({ server: this.server, bytes: o.bytes, limit: MAX_MESSAGE_BYTES, answered: r !== undefined }, 'child sent a message over the size limit; dropped');
+  #onOversize(o: Oversize, keys: TopLevelKeys): void {
+    const id = keys.get('id');
+    const limit = this.#maxMessageBytes;
+    if (keys.get('method') !== undefined) {
+      // A request (or notification) of the child: a request is refused, so the child never waits for it.
+      const request = isValidId(id);
+      this.#log.error({ server: this.server, bytes: o.bytes, limit, refused: request }, 'child sent a message over the size limit; dropped');
+      if (request) this.#write(errorResponse(id, ErrorCode.InvalidRequest, `mcp-gateway: message of ${o.bytes} bytes is over the gateway's limit of ${limit}`));
+      return;
+    }
+    const r = typeof id === 'number' ? this.#requests.sent(id) : undefined;
+    this.#log.error({ server: this.server, bytes: o.bytes, limit, answered: r !== undefined }, 'child sent a message over the size limit; dropped');
     if (r !== undefined) {
-      this.#requests.answer(r, errorResponse(r.originalId, ErrorCode.InternalError, `server "${this.server}" answered with ${o.bytes} bytes, over the gateway's limit of ${MAX_MESSAGE_BYTES}`));
+      this.#requests.answer(r, errorResponse(r.originalId, ErrorCode.InternalError, `server "${this.server}" answered with ${o.bytes} bytes, over the gateway's limit of ${limit}`));
     }
   }
 
