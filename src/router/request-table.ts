@@ -280,10 +280,10 @@ export class RequestTable {
   /** Gives a request up: answers its caller; a sent one is cancelled at the child too. */
   #giveUp(r: Pending, kind: 'timeout' | 'cancelled', reason: string, params?: Record<string, unknown>): void {
     if (r.phase === 'settled') return;
-    const gid = r.phase === 'sent' ? r.gid : undefined;
+    // The cancel goes out before the slot is handed on: the child never runs more than max at once.
+    if (r.phase === 'sent') this.#host.write({ jsonrpc: '2.0', method: Method.Cancelled, params: { ...params, requestId: r.gid, reason: params?.reason ?? reason } });
     const code = kind === 'timeout' ? ErrorCode.RequestTimeout : ErrorCode.RequestCancelled;
     this.#settle(r, errorResponse(r.originalId, code, reason), kind);
-    if (gid !== undefined) this.#host.write({ jsonrpc: '2.0', method: Method.Cancelled, params: { ...params, requestId: gid, reason: params?.reason ?? reason } });
   }
 
   /** The one way out: takes `r` out of wherever it is, stops its timer and listener, answers once. */

@@ -11,6 +11,8 @@ export class Slots<W> {
   /** Waiters in arrival order (a Set keeps insertion order and leaves in O(1)). */
   readonly #line = new Set<W>();
   readonly #grant: (waiter: W) => void;
+  /** A hand-over loop is running: a release from inside a grant only counts, the loop goes on. */
+  #handingOver = false;
 
   /** `grant` is told when a waiter in line gets its slot; the waiter holds it from then on. */
   constructor(max: number, queueTimeoutMs: number, grant: (waiter: W) => void) {
@@ -69,12 +71,19 @@ export class Slots<W> {
   }
 
   #handOver(): void {
-    // `grant` may release again (a request that cannot be sent after all): the loop re-reads the count.
-    while (this.#held < this.#max && this.#line.size > 0) {
-      const next = this.#line.values().next().value as W;
-      this.#line.delete(next);
-      this.#held++;
-      this.#grant(next);
+    // `grant` may release at once (a request that cannot be sent after all): that release only counts,
+    // and this loop hands the slot on, so a long line never nests one call per waiter.
+    if (this.#handingOver) return;
+    this.#handingOver = true;
+    try {
+      while (this.#held < this.#max && this.#line.size > 0) {
+        const next = this.#line.values().next().value as W;
+        this.#line.delete(next);
+        this.#held++;
+        this.#grant(next);
+      }
+    } finally {
+      this.#handingOver = false;
     }
   }
 }

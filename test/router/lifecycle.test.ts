@@ -321,6 +321,15 @@ describe('Router.slots.max (a reload)', () => {
     expect(router.inFlight).toBe(1);
   });
 
+  it('a request given up on the child is cancelled there before the next one takes its slot', async () => {
+    const { router, child } = routerWithChild({ maxInFlight: 1, queueTimeoutMs: 60_000 });
+    track(router.request(call('a'), { caller: alice }));
+    track(router.request(call('b'), { caller: alice }));
+    await vi.advanceTimersByTimeAsync(1000); // a times out; b gets the slot
+    await flush();
+    expect(child.received.map((m) => m.method + (m.params.requestId ?? m.params.name))).toEqual(['tools/callslow', 'notifications/cancelled1', 'tools/callslow']);
+  });
+
   it('a request that finds no slot within queueTimeout is answered busy and never sent', async () => {
     const { router, child } = routerWithChild({ maxInFlight: 1, queueTimeoutMs: 500 });
     track(router.request(call(1), { caller: alice }));
