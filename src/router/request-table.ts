@@ -20,6 +20,14 @@ export type Phase = 'new' | 'readiness' | 'slot' | 'sent' | 'settled';
 
 /** One request of a caller, from arrival to answer. Only the table changes it. */
 export class Pending {
+  readonly method: string;
+  /** The caller's own id, restored on the answer. */
+  readonly originalId: JsonRpcId;
+  /**
+   * The request as the caller sent it, held only until it is written to the child: a long call does
+   * not keep its params alive (and promoted to the old generation) while the child works on it.
+   */
+  message: JsonRpcRequest | undefined;
   phase: Phase = 'new';
   /** The id the child knows, from the moment it is sent. */
   gid: number | undefined = undefined;
@@ -29,26 +37,23 @@ export class Pending {
   timer: NodeJS.Timeout | undefined = undefined;
   holdsSlot = false;
   sentAt = 0;
-  /** sentAt + capMs: no answer is waited for past it, however much progress comes. */
-  deadline = 0;
-  /** The running timer ends at the cap (no later progress moves it). */
+  /** The running timer ends at the cap (sentAt + capMs): no later progress moves it. */
   capped = false;
   progressed = false;
   /** Takes the onGone listener off again. */
   undo: (() => void) | undefined = undefined;
-  /** Told of the answer just before the caller (the router's subscription bookkeeping). */
-  after: ((response: JsonRpcResponse) => void) | undefined = undefined;
 
   constructor(
-    readonly message: JsonRpcRequest,
+    message: JsonRpcRequest,
     readonly caller: Caller | undefined,
     readonly timeoutMs: number,
+    /** The most a sent request may take, however much progress it reports (>= timeoutMs). */
     readonly capMs: number,
     readonly resolve: (result: RouteResult) => void,
-  ) {}
-
-  get originalId(): JsonRpcId {
-    return this.message.id;
+  ) {
+    this.method = message.method;
+    this.originalId = message.id;
+    this.message = message;
   }
 }
 
@@ -187,7 +192,8 @@ export class RequestTable {
       this.#settle(r, errorResponse(r.originalId, ErrorCode.ServerUnavailable, `server "${this.#host.server}" is not running`), 'unavailable');
       return;
     }
-    const m = r.message;
+    const m = r.message!;
+    r.message = undefined;
     const gid = this.#nextId++;
     let params = m.params;
     const meta = params?._meta as Record<string, unknown> | undefined;
@@ -197,7 +203,6 @@ export class RequestTable {
     r.progressToken = token;
     r.phase = 'sent';
     r.sentAt = performance.now();
-    r.deadline = r.sentAt + r.capMs;
     r.capped = r.capMs <= r.timeoutMs;
     r.timer = setTimeout(this.#onTimeout, r.capped ? r.capMs : r.timeoutMs, r);
     this.#sent.set(gid, r);
@@ -214,7 +219,7 @@ export class RequestTable {
     if (r === undefined || r.progressToken === undefined) return undefined;
     r.progressed = true;
     if (r.capped) return r; // the last timer runs to the cap
-    const left = r.deadline - performance.now();
+    const left = r.sentAt + r.capMs - performance.now();
     if (left > r.timeoutMs) r.timer!.refresh();
     else {
       clearTimeout(r.timer);
@@ -227,9 +232,9 @@ export class RequestTable {
   /** The caller's request named `requestId` (a client's cancel names it so), in any state. */
   find(caller: Caller | undefined, requestId: unknown): Pending | undefined {
     if (requestId === undefined) return undefined;
-    for (const r of this.#sent.values()) if (r.caller === caller && r.message.id === requestId) return r;
-    for (const r of this.#readiness) if (r.caller === caller && r.message.id === requestId) return r;
-    for (const r of this.slots.waiters()) if (r.caller === caller && r.message.id === requestId) return r;
+    for (const r of this.#sent.values()) if (r.caller === caller && r.originalId === requestId) return r;
+    for (const r of this.#readiness) if (r.caller === caller && r.originalId === requestId) return r;
+    for (const r of this.slots.waiters()) if (r.caller === caller && r.originalId === requestId) return r;
     return undefined;
   }
 
@@ -299,11 +304,11 @@ export class RequestTable {
     r.phase = 'settled';
     clearTimeout(r.timer);
     r.undo?.();
-    if (observed && r.caller !== undefined) {
+    const observe = this.#host.observe;
+    if (observe !== undefined && observed && r.caller !== undefined) {
       const seconds = phase === 'sent' ? (performance.now() - r.sentAt) / 1000 : failure === 'busy' ? this.slots.queueTimeoutMs / 1000 : 0;
-      this.#host.observe?.(r.message.method, failure ?? ('error' in response ? 'error' : 'ok'), seconds);
+      observe(r.method, failure ?? ('error' in response ? 'error' : 'ok'), seconds);
     }
-    r.after?.(response);
     r.resolve(failure === undefined ? { response } : { response, failure });
     if (r.holdsSlot) {
       r.holdsSlot = false;

@@ -69,6 +69,8 @@ export class Router {
   readonly #connected = new Set<Caller>();
   /** resources/subscribe ref-counts: uri → callers subscribed to it. */
   readonly #subscriptions = new Map<string, Set<Caller>>();
+  /** First subscribes on the child, awaiting its answer, with their URI (weak: gone with the request). */
+  readonly #subscribing = new WeakMap<Pending, string>();
   readonly #exclusive: boolean;
   readonly #offered: ReadonlySet<string>;
   readonly #maxMessageBytes: number;
@@ -205,7 +207,7 @@ export class Router {
 
   /** The child is ready for `r` (at once, or after a wait): answer it here, or send it. */
   #dispatch(r: Pending): void {
-    const m = r.message;
+    const m = r.message!; // not sent yet: the table still holds it
     if (m.method === Method.Initialize && this.#initializeResult !== undefined) {
       this.#requests.answerHere(r, { jsonrpc: '2.0', id: m.id, result: this.#initializeAnswer(m) });
     } else if (r.caller !== undefined && (m.method === ResourceMethod.Subscribe || m.method === ResourceMethod.Unsubscribe)) {
@@ -232,23 +234,16 @@ export class Router {
    * and the last unsubscribe of a URI; the others are answered here. Neither takes a maxInFlight slot.
    */
   #subscription(r: Pending, caller: Caller): void {
-    const uri = r.message.params?.uri;
+    const uri = r.message!.params?.uri;
     if (typeof uri !== 'string') return this.#requests.send(r);
     const set = this.#subscriptions.get(uri);
     const ok: JsonRpcResponse = { jsonrpc: '2.0', id: r.originalId, result: {} };
-    if (r.message.method === ResourceMethod.Subscribe) {
+    if (r.method === ResourceMethod.Subscribe) {
       if (set !== undefined) {
         if (this.#connected.has(caller)) set.add(caller);
         return this.#requests.answerHere(r, ok);
       }
-      // Only connected callers (sessions) hold subscriptions: they are told of updates, and their
-      // disconnect lets the subscription go. One that left while this was in flight holds none.
-      r.after = (response) => {
-        if ('error' in response || !this.#connected.has(caller)) return;
-        const now = this.#subscriptions.get(uri);
-        if (now === undefined) this.#subscriptions.set(uri, new Set([caller]));
-        else now.add(caller);
-      };
+      this.#subscribing.set(r, uri); // counted once the child accepts it (#onChildResponse)
       return this.#requests.send(r);
     }
     if (set === undefined || !set.delete(caller) || set.size > 0) return this.#requests.answerHere(r, ok);
@@ -340,8 +335,23 @@ export class Router {
       return;
     }
     const restored = { ...m, id: r.originalId };
+    if (r.method === ResourceMethod.Subscribe && !('error' in m)) this.#subscribed(r);
     this.#requests.answer(r, restored);
     this.#emit(restored, r.caller?.id);
+  }
+
+  /**
+   * The child accepted the first subscribe to a URI. Only connected callers (sessions) hold
+   * subscriptions: they are told of updates, and their disconnect lets the subscription go. One that
+   * left while this was in flight holds none.
+   */
+  #subscribed(r: Pending): void {
+    const uri = this.#subscribing.get(r);
+    const caller = r.caller;
+    if (uri === undefined || caller === undefined || !this.#connected.has(caller)) return;
+    const now = this.#subscriptions.get(uri);
+    if (now === undefined) this.#subscriptions.set(uri, new Set([caller]));
+    else now.add(caller);
   }
 
   #onChildNotification(m: JsonRpcNotification): void {
