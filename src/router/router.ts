@@ -76,7 +76,6 @@ export class Router {
   readonly #maxMessageBytes: number;
   #stdin: Writable | undefined;
   #detachStdout: (() => void) | undefined;
-  #availability: Availability = { kind: 'down', reason: 'not started' };
   #initializeResult: Record<string, unknown> | undefined;
 
   constructor(options: RouterOptions) {
@@ -177,7 +176,6 @@ export class Router {
   }
 
   setAvailability(availability: Availability, initializeResult?: Record<string, unknown>): void {
-    this.#availability = availability;
     if (initializeResult !== undefined) this.#initializeResult = initializeResult;
     if (availability.kind === 'ready') {
       // A new process knows nothing of the old one's subscriptions: renew them for the sessions that hold them.
