@@ -2,6 +2,8 @@
 // Chunks may split a line anywhere (even inside a UTF-8 sequence): partial chunks are kept as Buffers and
 // joined once, when the newline arrives. A line may be long, but not without bound: past `maxLine` bytes
 // the rest of it is dropped as it arrives (memory stays flat) and `onOversize` gets its head instead.
+// Whoever must know more of a dropped line than its head (the router: its top-level id) is shown every
+// byte of it as it passes (`onSkipped`), and keeps what it needs.
 
 /** The start of a line that was too long, and how long it was. */
 export interface Oversize {
@@ -13,12 +15,18 @@ const HEAD_BYTES = 4096;
 
 export class LineSplitter {
   readonly #maxLine: number;
+  readonly #onSkipped: ((bytes: Buffer) => void) | undefined;
   #parts: Buffer[] = [];
   #size = 0;
   #skipping: { head: Buffer; bytes: number } | undefined;
 
-  constructor(maxLine = Infinity) {
+  /**
+   * `onSkipped` sees every byte of a line over `maxLine`, in order and once, before `onOversize` is
+   * told of that line; the bytes held before the line turned out too long come first.
+   */
+  constructor(maxLine = Infinity, onSkipped?: (bytes: Buffer) => void) {
     this.#maxLine = maxLine;
+    this.#onSkipped = onSkipped;
   }
 
   /** Feeds one chunk; calls `onLine` for every complete line (without the newline, CR trimmed). */
@@ -76,11 +84,20 @@ export class LineSplitter {
   /** Drops `piece`, keeping only the head of the line it belongs to. */
   #skip(piece: Buffer): void {
     if (this.#skipping === undefined) {
-      const held = Buffer.concat([...this.#parts, piece.subarray(0, HEAD_BYTES)]);
-      this.#skipping = { head: held.subarray(0, HEAD_BYTES), bytes: this.#size };
+      // The head only: joining all that was held (up to maxLine) would cost what dropping it saves.
+      const first: Buffer[] = [];
+      let headSize = 0;
+      for (const b of [...this.#parts, piece]) {
+        if (headSize >= HEAD_BYTES) break;
+        first.push(b);
+        headSize += b.length;
+      }
+      this.#skipping = { head: Buffer.concat(first).subarray(0, HEAD_BYTES), bytes: this.#size };
+      if (this.#onSkipped !== undefined) for (const part of this.#parts) this.#onSkipped(part);
       this.#parts = [];
       this.#size = 0;
     }
     this.#skipping.bytes += piece.length;
+    this.#onSkipped?.(piece);
   }
 }

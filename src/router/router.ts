@@ -2,6 +2,9 @@
 // gateway-unique id (and progress token) on the way in and restores the caller's own on the way out, so
 // callers that share a child never see each other's answers. It never rejects: every request resolves
 // with a JSON-RPC response, and `failure` says when the gateway (not the child) made that answer.
+// Each request's lifecycle (queues, timeouts, cancels) is the RequestTable's; the router wires the child,
+// reads its messages, and owns what is shared across requests: the initialize answer, subscriptions,
+// notifications for every client, and requests the child sends.
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../log.ts';
 import {
@@ -12,16 +15,18 @@ import {
   checkMessage,
   errorResponse,
   isRequest,
-  type JsonRpcId,
+  isValidId,
   type JsonRpcMessage,
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from '../protocol/jsonrpc.ts';
 import { LineSplitter, type Oversize } from './framing.ts';
+import { TopLevelKeys } from './top-level-keys.ts';
 import { chooseRecipient } from './child-requests.ts';
-import { Slots } from './slots.ts';
-import type { Availability, Caller, FailureKind, Observer, RequestOptions, RouteResult, Tap } from './types.ts';
+import { RequestTable, type Pending } from './request-table.ts';
+import type { Slots } from './slots.ts';
+import type { Availability, Caller, Observer, RequestOptions, RouteResult, Tap } from './types.ts';
 
 export type { Availability, Caller, FailureKind, Observer, Outcome, RequestOptions, RouteResult, Tap } from './types.ts';
 
@@ -31,26 +36,15 @@ export type { Availability, Caller, FailureKind, Observer, Outcome, RequestOptio
  */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
-interface Pending {
-  readonly caller: Caller | undefined;
-  readonly method: string;
-  readonly started: number;
-  readonly originalId: JsonRpcId;
-  readonly progressToken: string | number | undefined;
-  readonly resolve: (result: RouteResult) => void;
-  readonly timer: NodeJS.Timeout;
-  readonly detachAbort: (() => void) | undefined;
-}
-
-interface Waiter {
-  readonly go: () => void;
-  readonly fail: (reason: string) => void;
-}
-
 export interface RouterOptions {
   readonly server: string;
   readonly log: Logger;
   requestTimeoutMs: number;
+  /**
+   * The cap on a request whose progress notifications keep restarting its timeout (the manifest's
+   * requestTimeoutMax; never below requestTimeoutMs). Without it, progress does not extend a request.
+   */
+  requestTimeoutMaxMs?: number;
   /** Requests of callers in flight at once; more wait up to queueTimeoutMs, then fail `busy`. */
   maxInFlight?: number;
   queueTimeoutMs?: number;
@@ -61,40 +55,65 @@ export interface RouterOptions {
   readonly exclusive?: boolean;
   readonly offered?: readonly string[];
   readonly observe?: Observer;
+  /** The largest message taken from the child; MAX_MESSAGE_BYTES unless a test needs a smaller one. */
+  readonly maxMessageBytes?: number;
 }
 
 export class Router {
   readonly server: string;
   readonly #log: Logger;
-  requestTimeoutMs: number;
-  /** maxInFlight and queueTimeout: the supervisor sets them from the spec, also on reload. */
-  readonly slots: Slots;
-  #callerPending = 0;
-
-  readonly #pending = new Map<number, Pending>();
+  /** Every caller's request from arrival to answer: queues, the pending map, timeouts, cancels. */
+  readonly #requests: RequestTable;
   readonly #taps = new Set<Tap>();
   /** Callers that receive notifications meant for every client (MCP sessions). */
   readonly #connected = new Set<Caller>();
   /** resources/subscribe ref-counts: uri → callers subscribed to it. */
   readonly #subscriptions = new Map<string, Set<Caller>>();
+  /** First subscribes on the child, awaiting its answer, with their URI (weak: gone with the request). */
+  readonly #subscribing = new WeakMap<Pending, string>();
   readonly #exclusive: boolean;
   readonly #offered: ReadonlySet<string>;
-  readonly #observe: Observer | undefined;
-  readonly #waiters = new Set<Waiter>();
-  #nextId = 1;
+  readonly #maxMessageBytes: number;
   #stdin: Writable | undefined;
   #detachStdout: (() => void) | undefined;
-  #availability: Availability = { kind: 'down', reason: 'not started' };
   #initializeResult: Record<string, unknown> | undefined;
 
   constructor(options: RouterOptions) {
     this.server = options.server;
     this.#log = options.log;
-    this.requestTimeoutMs = options.requestTimeoutMs;
-    this.slots = new Slots(options.maxInFlight ?? Infinity, options.queueTimeoutMs ?? 0);
     this.#exclusive = options.exclusive ?? false;
     this.#offered = new Set(options.offered ?? []);
-    this.#observe = options.observe;
+    this.#maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+    const host = {
+      server: this.server,
+      write: (message: object) => this.#write(message),
+      dispatch: (r: Pending) => this.#dispatch(r),
+      observe: options.observe,
+    };
+    this.#requests = new RequestTable(host, options);
+  }
+
+  /** The timeout of a request without progress; the supervisor sets it from the spec, also on reload. */
+  get requestTimeoutMs(): number {
+    return this.#requests.requestTimeoutMs;
+  }
+
+  set requestTimeoutMs(ms: number) {
+    this.#requests.requestTimeoutMs = ms;
+  }
+
+  /** The cap on a request that reports progress; set with requestTimeoutMs. */
+  get requestTimeoutMaxMs(): number {
+    return this.#requests.requestTimeoutMaxMs;
+  }
+
+  set requestTimeoutMaxMs(ms: number) {
+    this.#requests.requestTimeoutMaxMs = ms;
+  }
+
+  /** maxInFlight and queueTimeout: the supervisor sets them from the spec, also on reload. */
+  get slots(): Slots<Pending> {
+    return this.#requests.slots;
   }
 
   /** Registers a caller for notifications meant for every client; returns the disconnect. */
@@ -105,15 +124,20 @@ export class Router {
       for (const [uri, set] of this.#subscriptions) {
         if (set.delete(caller) && set.size === 0) {
           this.#subscriptions.delete(uri);
-          this.#write({ jsonrpc: '2.0', id: this.#nextId++, method: ResourceMethod.Unsubscribe, params: { uri } });
+          this.#write({ jsonrpc: '2.0', id: this.#requests.mintId(), method: ResourceMethod.Unsubscribe, params: { uri } });
         }
       }
     };
   }
 
-  /** Callers' requests waiting for the child (the gateway's own handshake is not one). */
+  /** Callers' requests sent to the child and not answered yet (the gateway's own handshake is not one). */
   get inFlight(): number {
-    return this.#callerPending;
+    return this.#requests.inFlight;
+  }
+
+  /** Callers' requests not sent yet: waiting for the child to be ready, or for a maxInFlight slot. */
+  get queued(): number {
+    return this.#requests.queued;
   }
 
   /** The child's answer to the gateway's own initialize, kept for every client that initializes later. */
@@ -125,11 +149,18 @@ export class Router {
   attach(stdin: Writable, stdout: Readable): void {
     this.detach('replaced by a new process');
     this.#stdin = stdin;
+    this.#requests.attach();
     // EPIPE after the child died: the exit path answers pending requests, nothing to do here.
     stdin.on('error', () => {});
-    const splitter = new LineSplitter(MAX_MESSAGE_BYTES);
+    // A message too large to keep still says whom it is for: its top-level id (and whether it is a
+    // request), read from its bytes as they are dropped.
+    const keys = new TopLevelKeys(['id', 'method']);
+    const splitter = new LineSplitter(this.#maxMessageBytes, (bytes) => keys.push(bytes));
     const onLine = (line: string): void => this.#onLine(line);
-    const onOversize = (o: Oversize): void => this.#onOversize(o);
+    const onOversize = (o: Oversize): void => {
+      this.#onOversize(o, keys);
+      keys.reset();
+    };
     const onData = (chunk: Buffer): void => splitter.push(chunk, onLine, onOversize);
     stdout.on('data', onData);
     this.#detachStdout = () => stdout.off('data', onData);
@@ -141,26 +172,18 @@ export class Router {
     this.#detachStdout = undefined;
     this.#stdin = undefined;
     this.#initializeResult = undefined;
-    for (const [gid, p] of this.#pending) {
-      this.#settle(gid, p, errorResponse(p.originalId, ErrorCode.ConnectionClosed, `server "${this.server}" ${reason}`), 'closed');
-    }
+    this.#requests.detach(reason);
   }
 
   setAvailability(availability: Availability, initializeResult?: Record<string, unknown>): void {
-    this.#availability = availability;
     if (initializeResult !== undefined) this.#initializeResult = initializeResult;
     if (availability.kind === 'ready') {
       // A new process knows nothing of the old one's subscriptions: renew them for the sessions that hold them.
       for (const uri of this.#subscriptions.keys()) {
-        this.#write({ jsonrpc: '2.0', id: this.#nextId++, method: ResourceMethod.Subscribe, params: { uri } });
+        this.#write({ jsonrpc: '2.0', id: this.#requests.mintId(), method: ResourceMethod.Subscribe, params: { uri } });
       }
     }
-    if (availability.kind === 'pending') return;
-    for (const w of this.#waiters) {
-      if (availability.kind === 'ready') w.go();
-      else w.fail(availability.reason);
-    }
-    this.#waiters.clear();
+    this.#requests.setAvailability(availability);
   }
 
   tap(listener: Tap): () => void {
@@ -168,38 +191,28 @@ export class Router {
     return () => this.#taps.delete(listener);
   }
 
-  /** Sends a request to the child on behalf of `caller`; resolves with the answer under the caller's id. */
-  async request(message: JsonRpcRequest, options: RequestOptions = {}): Promise<RouteResult> {
-    if (!options.internal) {
-      if (message.method === Method.Initialize && this.#initializeResult !== undefined) {
-        // A shared child is initialized once, by the gateway; every client gets that same answer.
-        return { response: { jsonrpc: '2.0', id: message.id, result: this.#initializeAnswer(message) } };
-      }
-      const blocked = await this.#whenReady(options.timeoutMs ?? this.requestTimeoutMs);
-      if (blocked !== undefined) {
-        this.#observe?.(message.method, blocked.kind, 0);
-        return { response: errorResponse(message.id, blocked.code, blocked.message), failure: blocked.kind };
-      }
-      if (message.method === Method.Initialize && this.#initializeResult !== undefined) {
-        return { response: { jsonrpc: '2.0', id: message.id, result: this.#initializeAnswer(message) } };
-      }
-      if (options.caller !== undefined && (message.method === ResourceMethod.Subscribe || message.method === ResourceMethod.Unsubscribe)) {
-        return this.#subscription(message, options.caller, options);
-      }
-      if (!(await this.slots.take())) {
-        this.#observe?.(message.method, 'busy', this.slots.queueTimeoutMs / 1000);
-        return {
-          response: errorResponse(message.id, ErrorCode.ServerUnavailable, `server "${this.server}" is busy: ${this.slots.max} requests in flight; try again`),
-          failure: 'busy',
-        };
-      }
-      try {
-        return await this.#send(message, options);
-      } finally {
-        this.slots.release();
-      }
+  /**
+   * Sends a request to the child on behalf of `caller`; resolves with the answer under the caller's id.
+   * From this call on the request is owned by the lifecycle table: `onGone` takes it out in any state.
+   */
+  request(message: JsonRpcRequest, options: RequestOptions = {}): Promise<RouteResult> {
+    if (!options.internal && message.method === Method.Initialize && this.#initializeResult !== undefined) {
+      // A shared child is initialized once, by the gateway; every client gets that same answer.
+      return Promise.resolve({ response: { jsonrpc: '2.0', id: message.id, result: this.#initializeAnswer(message) } });
     }
-    return this.#send(message, options);
+    return this.#requests.admit(message, options);
+  }
+
+  /** The child is ready for `r` (at once, or after a wait): answer it here, or send it. */
+  #dispatch(r: Pending): void {
+    const m = r.message!; // not sent yet: the table still holds it
+    if (m.method === Method.Initialize && this.#initializeResult !== undefined) {
+      this.#requests.answerHere(r, { jsonrpc: '2.0', id: m.id, result: this.#initializeAnswer(m) });
+    } else if (r.caller !== undefined && (m.method === ResourceMethod.Subscribe || m.method === ResourceMethod.Unsubscribe)) {
+      this.#subscription(r, r.caller);
+    } else {
+      this.#requests.sendWhenSlotFree(r);
+    }
   }
 
   /**
@@ -216,131 +229,51 @@ export class Router {
 
   /**
    * resources/subscribe and unsubscribe, ref-counted across callers: the child hears the first subscribe
-   * and the last unsubscribe of a URI; the others are answered here.
+   * and the last unsubscribe of a URI; the others are answered here. Neither takes a maxInFlight slot.
    */
-  async #subscription(message: JsonRpcRequest, caller: Caller, options: RequestOptions): Promise<RouteResult> {
-    const uri = message.params?.uri;
-    if (typeof uri !== 'string') return this.#send(message, options);
+  #subscription(r: Pending, caller: Caller): void {
+    const uri = r.message!.params?.uri;
+    if (typeof uri !== 'string') return this.#requests.send(r);
     const set = this.#subscriptions.get(uri);
-    const ok: RouteResult = { response: { jsonrpc: '2.0', id: message.id, result: {} } };
-    if (message.method === ResourceMethod.Subscribe) {
+    const ok: JsonRpcResponse = { jsonrpc: '2.0', id: r.originalId, result: {} };
+    if (r.method === ResourceMethod.Subscribe) {
       if (set !== undefined) {
-        set.add(caller);
-        return ok;
+        if (this.#connected.has(caller)) set.add(caller);
+        return this.#requests.answerHere(r, ok);
       }
-      const result = await this.#send(message, options);
-      // Only connected callers (sessions) hold subscriptions: they are told of updates, and their
-      // disconnect lets the subscription go. One that left while this was in flight holds none.
-      if (!('error' in result.response) && this.#connected.has(caller)) {
-        const now = this.#subscriptions.get(uri);
-        if (now === undefined) this.#subscriptions.set(uri, new Set([caller]));
-        else now.add(caller);
-      }
-      return result;
+      this.#subscribing.set(r, uri); // counted once the child accepts it (#onChildResponse)
+      return this.#requests.send(r);
     }
-    if (set === undefined || !set.delete(caller)) return ok;
-    if (set.size > 0) return ok;
+    if (set === undefined || !set.delete(caller) || set.size > 0) return this.#requests.answerHere(r, ok);
     this.#subscriptions.delete(uri);
-    return this.#send(message, options);
+    this.#requests.send(r);
   }
 
-  /** Gives up on every request of `caller` still in flight (its session ended); the child hears cancels. */
+  /** Gives up on every request of `caller`, queued or sent (its session ended); the child hears cancels. */
   cancelAll(caller: Caller, reason: string): void {
-    for (const [gid, p] of this.#pending) if (p.caller === caller) this.#abandon(gid, 'cancelled', reason);
+    this.#requests.cancelAll(caller, reason);
   }
 
   /**
    * Sends a notification; false when there is no child to take it. A client's `initialized` is absorbed
-   * (the gateway sent its own); a client's cancel is rewritten to the id the child knows.
+   * (the gateway sent its own); a client's cancel takes its request out of the queue, or is rewritten to
+   * the id the child knows.
    */
   notify(message: JsonRpcNotification, caller?: Caller): boolean {
+    if (message.method === Method.Cancelled) {
+      const r = this.#requests.find(caller, message.params?.requestId);
+      // The child will not answer a cancelled request (the spec says so): it is answered here.
+      if (r !== undefined) {
+        this.#requests.cancelByClient(r, message.params);
+        return true;
+      }
+      // Already answered, or never ours: nothing for the child to cancel.
+      return this.#stdin !== undefined;
+    }
     if (this.#stdin === undefined) return false;
     if (caller !== undefined && message.method === Method.Initialized) return true;
-    if (message.method === Method.Cancelled) {
-      const gid = this.#findPending(caller, message.params?.requestId);
-      if (gid === undefined) return true; // already answered, or never ours: nothing for the child to cancel
-      // The child will not answer a cancelled request (the spec says so): settle it here.
-      const p = this.#pending.get(gid)!;
-      this.#settle(gid, p, errorResponse(p.originalId, ErrorCode.RequestCancelled, 'cancelled by the client'), 'cancelled');
-      message = { ...message, params: { ...message.params, requestId: gid } };
-    }
     this.#write(message);
     return true;
-  }
-
-  #send(message: JsonRpcRequest, options: RequestOptions): Promise<RouteResult> {
-    if (this.#stdin === undefined) {
-      return Promise.resolve({
-        response: errorResponse(message.id, ErrorCode.ServerUnavailable, `server "${this.server}" is not running`),
-        failure: 'unavailable',
-      });
-    }
-    const gid = this.#nextId++;
-    let params = message.params;
-    const meta = params?._meta as Record<string, unknown> | undefined;
-    const progressToken = meta?.progressToken as string | number | undefined;
-    if (progressToken !== undefined) params = { ...params, _meta: { ...meta, progressToken: gid } };
-    const outgoing = { jsonrpc: '2.0', id: gid, method: message.method, params };
-
-    return new Promise<RouteResult>((resolve) => {
-      const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
-      const timer = setTimeout(() => this.#abandon(gid, 'timeout', `request timed out after ${timeoutMs}ms`), timeoutMs);
-      const detachAbort = options.onGone?.(() => this.#abandon(gid, 'cancelled', 'the client went away'));
-      if (options.caller !== undefined) this.#callerPending++;
-      this.#pending.set(gid, { caller: options.caller, method: message.method, started: performance.now(), originalId: message.id, progressToken, resolve, timer, detachAbort });
-      this.#write(outgoing);
-    });
-  }
-
-  /** Gives up on a request the child has not answered: answers the caller and tells the child. */
-  #abandon(gid: number, kind: 'timeout' | 'cancelled', reason: string): void {
-    const p = this.#pending.get(gid);
-    if (p === undefined) return;
-    const code = kind === 'timeout' ? ErrorCode.RequestTimeout : ErrorCode.RequestCancelled;
-    this.#settle(gid, p, errorResponse(p.originalId, code, `server "${this.server}": ${reason}`), kind);
-    this.#write({ jsonrpc: '2.0', method: Method.Cancelled, params: { requestId: gid, reason } });
-  }
-
-  #settle(gid: number, p: Pending, response: JsonRpcResponse, failure?: FailureKind): void {
-    this.#pending.delete(gid);
-    if (p.caller !== undefined) this.#callerPending--;
-    if (p.caller !== undefined) this.#observe?.(p.method, failure ?? ('error' in response ? 'error' : 'ok'), (performance.now() - p.started) / 1000);
-    clearTimeout(p.timer);
-    p.detachAbort?.();
-    p.resolve(failure === undefined ? { response } : { response, failure });
-  }
-
-  #whenReady(timeoutMs: number): Promise<{ kind: FailureKind; code: number; message: string } | undefined> {
-    const a = this.#availability;
-    if (a.kind === 'ready') return Promise.resolve(undefined);
-    const down = (reason: string) => ({ kind: 'unavailable' as const, code: ErrorCode.ServerUnavailable, message: `server "${this.server}" is not running: ${reason}` });
-    if (a.kind === 'down') return Promise.resolve(down(a.reason));
-    // Starting (a slow first `npx`, a restart): wait, bounded by the request's own timeout.
-    return new Promise((resolve) => {
-      const waiter: Waiter = {
-        go: () => {
-          clearTimeout(timer);
-          resolve(undefined);
-        },
-        fail: (reason) => {
-          clearTimeout(timer);
-          resolve(down(reason));
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        resolve({ kind: 'timeout', code: ErrorCode.RequestTimeout, message: `server "${this.server}" did not become ready within ${timeoutMs}ms` });
-      }, timeoutMs);
-      this.#waiters.add(waiter);
-    });
-  }
-
-  #findPending(caller: Caller | undefined, requestId: unknown): number | undefined {
-    if (requestId === undefined) return undefined;
-    for (const [gid, p] of this.#pending) {
-      if (p.caller === caller && p.originalId === requestId) return gid;
-    }
-    return undefined;
   }
 
   #write(message: object): void {
@@ -376,38 +309,58 @@ export class Router {
     }
   }
 
-  #onOversize(o: Oversize): void {
-    // The id is near the start of a response as children write them: answer that request, if it is ours.
-    const id = /"id"\s*:\s*(\d+)/.exec(o.head.toString('utf8'))?.[1];
-    const gid = id === undefined ? undefined : Number(id);
-    const p = gid === undefined ? undefined : this.#pending.get(gid);
-    this.#log.error({ server: this.server, bytes: o.bytes, limit: MAX_MESSAGE_BYTES, answered: p !== undefined }, 'child sent a message over the size limit; dropped');
-    if (gid !== undefined && p !== undefined) {
-      this.#settle(gid, p, errorResponse(p.originalId, ErrorCode.InternalError, `server "${this.server}" answered with ${o.bytes} bytes, over the gateway's limit of ${MAX_MESSAGE_BYTES}`));
+  #onOversize(o: Oversize, keys: TopLevelKeys): void {
+    const id = keys.get('id');
+    const limit = this.#maxMessageBytes;
+    if (keys.get('method') !== undefined) {
+      // A request (or notification) of the child: a request is refused, so the child never waits for it.
+      const request = isValidId(id);
+      this.#log.error({ server: this.server, bytes: o.bytes, limit, refused: request }, 'child sent a message over the size limit; dropped');
+      if (request) this.#write(errorResponse(id, ErrorCode.InvalidRequest, `mcp-gateway: message of ${o.bytes} bytes is over the gateway's limit of ${limit}`));
+      return;
+    }
+    const r = typeof id === 'number' ? this.#requests.sent(id) : undefined;
+    this.#log.error({ server: this.server, bytes: o.bytes, limit, answered: r !== undefined }, 'child sent a message over the size limit; dropped');
+    if (r !== undefined) {
+      this.#requests.answer(r, errorResponse(r.originalId, ErrorCode.InternalError, `server "${this.server}" answered with ${o.bytes} bytes, over the gateway's limit of ${limit}`));
     }
   }
 
   #onChildResponse(m: JsonRpcResponse): void {
-    const gid = typeof m.id === 'number' ? m.id : undefined;
-    const p = gid === undefined ? undefined : this.#pending.get(gid);
-    if (gid === undefined || p === undefined) {
+    const r = typeof m.id === 'number' ? this.#requests.sent(m.id) : undefined;
+    if (r === undefined) {
       this.#log.debug({ server: this.server, id: m.id }, 'response for no pending request (late or unknown); dropped');
       return;
     }
-    const restored = { ...m, id: p.originalId };
-    this.#settle(gid, p, restored);
-    this.#emit(restored, p.caller?.id);
+    const restored = { ...m, id: r.originalId };
+    if (r.method === ResourceMethod.Subscribe && !('error' in m)) this.#subscribed(r);
+    this.#requests.answer(r, restored);
+    this.#emit(restored, r.caller?.id);
+  }
+
+  /**
+   * The child accepted the first subscribe to a URI. Only connected callers (sessions) hold
+   * subscriptions: they are told of updates, and their disconnect lets the subscription go. One that
+   * left while this was in flight holds none.
+   */
+  #subscribed(r: Pending): void {
+    const uri = this.#subscribing.get(r);
+    const caller = r.caller;
+    if (uri === undefined || caller === undefined || !this.#connected.has(caller)) return;
+    const now = this.#subscriptions.get(uri);
+    if (now === undefined) this.#subscriptions.set(uri, new Set([caller]));
+    else now.add(caller);
   }
 
   #onChildNotification(m: JsonRpcNotification): void {
     if (m.method === Method.Progress) {
       const token = m.params?.progressToken;
-      const gid = typeof token === 'number' ? token : undefined;
-      const p = gid === undefined ? undefined : this.#pending.get(gid);
-      if (p === undefined || p.progressToken === undefined) return; // progress for a request already answered
-      const restored: JsonRpcNotification = { ...m, params: { ...m.params, progressToken: p.progressToken } };
-      p.caller?.onNotification?.(restored, p.originalId);
-      this.#emit(restored, p.caller?.id);
+      // Restarts the request's timeout (up to its cap): a request that reports progress is alive.
+      const r = typeof token === 'number' ? this.#requests.progress(token) : undefined;
+      if (r === undefined) return; // progress for a request already answered, or that asked for none
+      const restored: JsonRpcNotification = { ...m, params: { ...m.params, progressToken: r.progressToken } };
+      r.caller?.onNotification?.(restored, r.originalId);
+      this.#emit(restored, r.caller?.id);
       return;
     }
     if (m.method === ResourceMethod.Updated) {
@@ -424,7 +377,7 @@ export class Router {
       this.#write({ jsonrpc: '2.0', id: m.id, result: {} });
       return;
     }
-    const route = chooseRecipient(m.method, { exclusive: this.#exclusive, offered: this.#offered, connected: this.#connected, pending: this.#pending.values() });
+    const route = chooseRecipient(m.method, { exclusive: this.#exclusive, offered: this.#offered, connected: this.#connected, pending: this.#requests.sentRequests() });
     if ('refusal' in route) {
       // Nobody can answer: say so at once, so the child never waits for an answer that cannot come.
       this.#write(errorResponse(m.id, ErrorCode.MethodNotFound, `mcp-gateway: ${route.refusal}`));

@@ -13,6 +13,7 @@ export function createManagedServer(spec: ServerSpec, deps: SupervisorDeps): Man
     server: spec.name,
     log: deps.log,
     requestTimeoutMs: spec.requestTimeoutMs,
+    requestTimeoutMaxMs: spec.requestTimeoutMaxMs,
     maxInFlight: spec.maxInFlight,
     queueTimeoutMs: spec.queueTimeoutMs,
     offered: spec.clientCapabilities,

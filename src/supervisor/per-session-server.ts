@@ -152,6 +152,7 @@ export class PerSessionServer {
       server: this.name,
       log: this.#deps.log,
       requestTimeoutMs: spec.requestTimeoutMs,
+      requestTimeoutMaxMs: spec.requestTimeoutMaxMs,
       maxInFlight: spec.maxInFlight,
       queueTimeoutMs: spec.queueTimeoutMs,
       exclusive: true,

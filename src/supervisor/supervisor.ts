@@ -163,6 +163,7 @@ export class Supervisor {
   update(spec: ServerSpec): void {
     this.#spec = spec;
     this.router.requestTimeoutMs = spec.requestTimeoutMs;
+    this.router.requestTimeoutMaxMs = spec.requestTimeoutMaxMs;
     this.router.slots.max = spec.maxInFlight;
     this.router.slots.queueTimeoutMs = spec.queueTimeoutMs;
     this.stderr.resize(spec.stderrLines);

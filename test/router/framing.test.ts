@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { LineSplitter } from '../../src/router/framing.ts';
 
 function split(chunks: (string | Buffer)[]): string[] {
@@ -58,5 +59,40 @@ describe('LineSplitter with a maximum line size', () => {
     s.push(Buffer.from('a\nlast words'), (l) => lines.push(l));
     s.flush((l) => lines.push(l));
     expect(lines).toEqual(['a', 'last words']);
+  });
+});
+
+describe('LineSplitter onSkipped', () => {
+  it('shows every byte of each line over the limit exactly once, in order, before its onOversize (generated)', () => {
+    const limit = 40;
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: fc.constantFrom(...'ab{}"\\ xyz'), minLength: 1, maxLength: 3 * limit, size: 'max' }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.nat({ max: 1000 }), { maxLength: 12 }),
+        (lines, cuts) => {
+          const bytes = Buffer.from(lines.join('\n') + '\n');
+          let skipped: Buffer[] = [];
+          const dropped: string[] = [];
+          const kept: string[] = [];
+          const s = new LineSplitter(limit, (b) => void skipped.push(Buffer.from(b)));
+          const onOversize = (o: { bytes: number }) => {
+            const all = Buffer.concat(skipped).toString();
+            expect(all.length).toBe(o.bytes);
+            dropped.push(all);
+            skipped = [];
+          };
+          let from = 0;
+          for (const cut of [...new Set(cuts)].sort((a, b) => a - b).filter((c) => c > 0 && c < bytes.length)) {
+            s.push(bytes.subarray(from, cut), (l) => kept.push(l), onOversize);
+            from = cut;
+          }
+          s.push(bytes.subarray(from), (l) => kept.push(l), onOversize);
+          expect(dropped).toEqual(lines.filter((l) => l.length > limit));
+          expect(kept).toEqual(lines.filter((l) => l.length <= limit));
+          expect(skipped).toEqual([]);
+        },
+      ),
+      { seed: 3939, numRuns: 500 },
+    );
   });
 });

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getJson, post, callTool, closeAll, command, demoServer, manifest, running, server, startHarness, waitFor } from '../helpers/gateway.ts';
+import { getJson, callTool, closeAll, command, demoServer, manifest, running, server, startHarness, waitFor } from '../helpers/gateway.ts';
 
 afterEach(closeAll);
 
@@ -50,13 +51,24 @@ describe('Router id rewriting', () => {
   });
 
   it('forwards a cancel with the id the child knows, so the child stops the work', async () => {
-    const h = await startHarness(manifest(demoServer('demo', '    env: { DEMO_TRACE: "1" }\n    requestTimeout: 1s\n')));
-    await running(h.url, 'demo');
-    const slow = command(h.url, 'demo', callTool('c1', 'slow', { ms: 400, steps: 4 }));
-    await waitFor(async () => (await server(h.url, 'demo'))?.inFlight === 1, 'request in flight');
-    await command(h.url, 'demo', { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'c1' } });
+    // The cancel comes on another connection than the call: under one key both are the same caller
+    // (without keys, each connection is a caller of its own and could not cancel another's request).
+    const key = 'routing-test-key';
+    const keys = `auth:\n  keys:\n    - { name: tester, sha256: ${createHash('sha256').update(key).digest('hex')}, servers: "*", admin: true }\n`;
+    const h = await startHarness(manifest(demoServer('demo', '    env: { DEMO_TRACE: "1" }\n    requestTimeout: 1s\n'), keys));
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const post = async (body: unknown) => {
+      const res = await fetch(`${h.url}/mcp/demo/command`, { method: 'POST', headers, body: JSON.stringify(body) });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    };
+    const demo = async () => (await getJson(`${h.url}/mcp/servers`, { headers })).servers.find((s: { name: string }) => s.name === 'demo');
+    await waitFor(async () => (await demo())?.state === 'running', 'demo running');
+    const slow = post(callTool('c1', 'slow', { ms: 400, steps: 4 }));
+    await waitFor(async () => (await demo())?.inFlight === 1, 'request in flight');
+    expect((await post({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'c1' } })).status).toBe(202);
     const lines: string[] = await waitFor(async () => {
-      const l: string[] = (await getJson(`${h.url}/mcp/demo/stderr`)).lines;
+      const l: string[] = (await getJson(`${h.url}/mcp/demo/stderr`, { headers })).lines;
       return l.includes('trace: notifications/cancelled') ? l : undefined;
     }, 'cancel reached the child');
     expect(lines).toContain('trace: notifications/cancelled');
