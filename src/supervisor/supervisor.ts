@@ -226,7 +226,8 @@ export class Supervisor {
     this.#child = child;
     this.router.attach(child.stdin, child.stdout);
     this.#startedAt = Date.now();
-    this.#deps.log.info({ server: this.name, pid: child.pid, command: spec.command }, 'child spawned');
+    // Not the command: it may have been written with ${VAR}, and no value from the environment is logged.
+    this.#deps.log.info({ server: this.name, pid: child.pid }, 'child spawned');
     void child.exited.then((info) => this.#onExit(child, info));
 
     const handshake = await this.router.request(
