@@ -24,11 +24,19 @@ else {
 
 const dir = mkdtempSync(path.join(tmpdir(), 'mcp-gateway-test-'));
 const report = path.join(dir, 'vitest.json');
+// Tests that skip for want of a tool say why here (test/helpers/tools.ts).
+const skipLog = path.join(dir, 'skipped.txt');
 const vitest = spawnSync(
   'npx',
   ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: { ...process.env, MCP_GATEWAY_SKIP_LOG: skipLog } },
 );
+let skipReasons = [];
+try {
+  skipReasons = readFileSync(skipLog, 'utf8').split('\n').filter((l) => l !== '');
+} catch {
+  // nothing skipped for a missing tool
+}
 try {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   passed += r.numPassedTests;
@@ -46,5 +54,6 @@ if (skipped > 0 && process.env.CI === 'true') {
   failed += skipped;
   skipped = 0;
 }
+for (const line of skipReasons) console.log(`skipped: ${line}`);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed === 0 ? 0 : 1);

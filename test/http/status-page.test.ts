@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { needTool } from '../helpers/tools.ts';
 import { ROOT, closeAll, demoServer, manifest, running, startHarness } from '../helpers/gateway.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -14,8 +15,8 @@ afterEach(async () => {
 });
 
 describe('status page', () => {
-  it('shows the servers live, and a restart clicked there changes the pid without a reload', async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: .ci/run installs Debian's chromium`).toBe(true);
+  it('shows the servers live, and a restart clicked there changes the pid without a reload', async (ctx) => {
+    needTool(ctx, { name: 'Chromium', missing: existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (CHROMIUM_PATH names another)`, enable: 'apt-get install -y chromium' });
     const h = await startHarness(manifest(demoServer('demo')));
     const first = await running(h.url, 'demo');
     browser = await chromium.launch({
