@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, demoServer, getJson, manifest, startHarness, type Harness, type Json } from '../helpers/gateway.ts';
+import { closeAll, demoServer, getJson, manifest, server, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
 
 afterEach(closeAll);
 
@@ -128,7 +128,7 @@ describe('Streamable HTTP: ids and resumption', () => {
     const id = await session(h);
     const slow = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'slow', arguments: { ms: 400 } } });
     const first = post(h, slow, { 'mcp-session-id': id });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => (await server(h.url, 'demo'))?.inFlight === 1, 'the first in flight');
     const second = await post(h, slow, { 'mcp-session-id': id });
     expect(second.body).toMatchObject({ id: 7, error: { code: -32600 } });
     expect((await first).body.result.content[0].text).toBe('waited 400ms');
