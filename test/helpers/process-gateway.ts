@@ -19,15 +19,8 @@ export const START_FLAGS: string[] = (JSON.parse(readFileSync(path.join(ROOT, 'p
   .split(' ')
   .filter((w) => w.startsWith('--'));
 
-/** `env` goes over the test's own environment (PORT=0 first); a key set to undefined is removed. */
-export async function spawnGateway(args: string[], env: Record<string, string | undefined> = {}, nodeFlags: string[] = START_FLAGS): Promise<GatewayProcess> {
-  const merged: NodeJS.ProcessEnv = { ...process.env, PORT: '0', ...env };
-  for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
-  const proc = spawn(process.execPath, [...nodeFlags, path.join(ROOT, 'bin', 'mcp-gateway.js'), 'run', ...args], {
-    cwd: ROOT,
-    env: merged,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** What a process writes, as it comes: stdout line by line, stderr chunk by chunk, in one list. */
+export function outputLines(proc: ChildProcess): string[] {
   const out: string[] = [];
   let buf = '';
   proc.stdout!.on('data', (c: Buffer) => {
@@ -39,6 +32,19 @@ export async function spawnGateway(args: string[], env: Record<string, string | 
     }
   });
   proc.stderr!.on('data', (c: Buffer) => out.push(c.toString()));
+  return out;
+}
+
+/** `env` goes over the test's own environment (PORT=0 first); a key set to undefined is removed. */
+export async function spawnGateway(args: string[], env: Record<string, string | undefined> = {}, nodeFlags: string[] = START_FLAGS): Promise<GatewayProcess> {
+  const merged: NodeJS.ProcessEnv = { ...process.env, PORT: '0', ...env };
+  for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
+  const proc = spawn(process.execPath, [...nodeFlags, path.join(ROOT, 'bin', 'mcp-gateway.js'), 'run', ...args], {
+    cwd: ROOT,
+    env: merged,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = outputLines(proc);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const line = await waitFor(() => out.find((l) => l.includes('"msg":"listening"')), 'listening log line', 15_000);
   return {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO, ROOT, alive, waitFor, type Json } from '../helpers/gateway.ts';
+import { outputLines } from '../helpers/process-gateway.ts';
 
 interface Relaunched {
   readonly parent: ChildProcess;
@@ -36,17 +37,7 @@ async function startBare(demoEnv: Record<string, string> = {}): Promise<Relaunch
   delete env.MCP_GATEWAY_NO_REEXEC;
   delete env.NODE_OPTIONS;
   const parent = spawn(process.execPath, [path.join(ROOT, 'bin', 'mcp-gateway.js'), 'run', '-c', file], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const out: string[] = [];
-  let buf = '';
-  parent.stdout!.on('data', (c: Buffer) => {
-    buf += c.toString();
-    let nl;
-    while ((nl = buf.indexOf('\n')) !== -1) {
-      out.push(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
-    }
-  });
-  parent.stderr!.on('data', (c: Buffer) => out.push(c.toString()));
+  const out = outputLines(parent);
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => parent.once('exit', (code, signal) => resolve({ code, signal })));
   const line = JSON.parse(await waitFor(() => out.find((l) => l.includes('"msg":"listening"')), 'listening', 15_000)) as Json;
   const r: Relaunched = { parent, out, url: line.url, gatewayPid: line.pid, ended };
