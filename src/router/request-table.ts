@@ -36,6 +36,8 @@ export class Pending {
   /** One timer at a time: readiness wait, slot wait, or the answer's timeout. */
   timer: NodeJS.Timeout | undefined = undefined;
   holdsSlot = false;
+  /** The request's size while it waits in a line (counted against MAX_QUEUED_BYTES); 0 otherwise. */
+  queuedBytes = 0;
   sentAt = 0;
   /** The running timer ends at the cap (sentAt + capMs): no later progress moves it. */
   capped = false;
@@ -67,10 +69,25 @@ export interface TableHost {
    * subscription), sends it (`send`), or sends it once a slot is free (`sendWhenSlotFree`).
    */
   dispatch(request: Pending): void;
+  /** Bytes written to the child's stdin and not yet taken by it. */
+  backlog(): number;
   readonly observe: Observer | undefined;
 }
 
 const DOWN: Availability = { kind: 'down', reason: 'not started' };
+
+/**
+ * What may wait for one child (for readiness or a slot): a line without bound lets one client with a key
+ * fill the heap with queued request bodies (4 MiB each). Past either bound a request is refused at once
+ * (`busy`, 503), as one waiting past queueTimeout is.
+ */
+export const MAX_QUEUED_REQUESTS = 1024;
+export const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/**
+ * Bytes written to the child's stdin that it has not read yet. A child that stops reading would make
+ * every request sent to it pile up in the gateway's heap; past this, requests are refused (`busy`).
+ */
+export const MAX_STDIN_BACKLOG_BYTES = 16 * 1024 * 1024;
 
 export class RequestTable {
   /** maxInFlight and queueTimeout: the supervisor sets them from the spec, also on reload. */
@@ -86,6 +103,8 @@ export class RequestTable {
   readonly #host: TableHost;
   #nextId = 1;
   #callersSent = 0;
+  /** Bytes of the requests waiting in either line. */
+  #queuedBytes = 0;
   #attached = false;
   #availability: Availability = DOWN;
 
@@ -145,6 +164,7 @@ export class RequestTable {
     if (availability.kind === 'pending') return;
     for (const r of this.#readiness) {
       this.#readiness.delete(r);
+      this.#dequeued(r);
       r.phase = 'new';
       clearTimeout(r.timer);
       if (availability.kind === 'ready') this.#host.dispatch(r);
@@ -182,6 +202,11 @@ export class RequestTable {
       this.send(r);
       return;
     }
+    const full = this.#enqueue(r);
+    if (full !== undefined) {
+      this.slots.leave(r);
+      return this.#busy(r, `${this.slots.max} requests in flight, and ${full}`);
+    }
     r.phase = 'slot';
     r.timer = setTimeout(this.#onQueueTimeout, this.slots.queueTimeoutMs, r);
   }
@@ -190,6 +215,10 @@ export class RequestTable {
   send(r: Pending): void {
     if (!this.#attached) {
       this.#settle(r, errorResponse(r.originalId, ErrorCode.ServerUnavailable, `server "${this.#host.server}" is not running`), 'unavailable');
+      return;
+    }
+    if (r.caller !== undefined && this.#host.backlog() > MAX_STDIN_BACKLOG_BYTES) {
+      this.#busy(r, `it has not read the last ${this.#host.backlog()} bytes sent to it`);
       return;
     }
     const m = r.message!;
@@ -260,6 +289,8 @@ export class RequestTable {
     if (a.kind === 'ready') return this.#host.dispatch(r);
     if (a.kind === 'down') return this.#settle(r, this.#down(r, a.reason), 'unavailable');
     // Starting (a slow first `npx`, a restart): wait.
+    const full = this.#enqueue(r);
+    if (full !== undefined) return this.#busy(r, `it is starting, and ${full}`);
     r.phase = 'readiness';
     r.timer = setTimeout(this.#onReadinessTimeout, r.timeoutMs, r);
     this.#readiness.add(r);
@@ -268,6 +299,7 @@ export class RequestTable {
   /** A slot came free for `r` (Slots calls this): send it, unless the child stopped being ready meanwhile. */
   readonly #granted = (r: Pending): void => {
     clearTimeout(r.timer);
+    this.#dequeued(r);
     r.phase = 'new';
     r.holdsSlot = true;
     if (this.#availability.kind === 'pending') {
@@ -301,6 +333,7 @@ export class RequestTable {
       this.#sent.delete(r.gid!);
       if (r.caller !== undefined) this.#callersSent--;
     }
+    this.#dequeued(r);
     r.phase = 'settled';
     clearTimeout(r.timer);
     r.undo?.();
@@ -314,6 +347,29 @@ export class RequestTable {
       r.holdsSlot = false;
       this.slots.release();
     }
+  }
+
+  /**
+   * Counts `r` into the lines; when they are full, says how full instead (the caller refuses it). Sizing
+   * a request costs a stringify, paid only by requests that wait anyway, never on the fast path.
+   */
+  #enqueue(r: Pending): string | undefined {
+    const bytes = r.message === undefined ? 0 : JSON.stringify(r.message).length;
+    if (this.queued >= MAX_QUEUED_REQUESTS || this.#queuedBytes + bytes > MAX_QUEUED_BYTES) {
+      return `${this.queued} requests (${this.#queuedBytes} bytes) already wait for it`;
+    }
+    r.queuedBytes = bytes;
+    this.#queuedBytes += bytes;
+    return undefined;
+  }
+
+  #dequeued(r: Pending): void {
+    this.#queuedBytes -= r.queuedBytes;
+    r.queuedBytes = 0;
+  }
+
+  #busy(r: Pending, why: string): void {
+    this.#settle(r, errorResponse(r.originalId, ErrorCode.ServerUnavailable, `server "${this.#host.server}" is busy: ${why}; try again`), 'busy');
   }
 
   #down(r: Pending, reason: string): JsonRpcResponse {

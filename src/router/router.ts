@@ -88,6 +88,7 @@ export class Router {
       server: this.server,
       write: (message: object) => this.#write(message),
       dispatch: (r: Pending) => this.#dispatch(r),
+      backlog: () => this.#stdin?.writableLength ?? 0,
       observe: options.observe,
     };
     this.#requests = new RequestTable(host, options);
