@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './log.ts';
 import { Reconciler } from './reconciler/reconciler.ts';
 import { SessionRegistry } from './sessions/registry.ts';
 import { Gate } from './http/gate.ts';
+import { DEFAULT_SOCKET_GUARD, guardSockets, type SocketGuardOptions } from './http/socket-guard.ts';
 import { shownValue, withoutEnvValues } from './config/shown.ts';
 import type { RouteTable } from './http/route-table.ts';
 import type { Serve } from './http/request-context.ts';
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   readonly sse?: Partial<SseOptions>;
   readonly bodyLimit?: number;
   readonly watchDebounceMs?: number;
+  /** Bounds on answers clients do not read (tests use small ones). */
+  readonly socketGuard?: Partial<SocketGuardOptions>;
 }
 
 export interface Gateway {
@@ -133,6 +136,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const body = JSON.stringify({ error: { kind: 'BadRequest', message: 'Bad Request: the gateway is not a proxy' } });
     socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
+  const guard = guardSockets(server, { ...DEFAULT_SOCKET_GUARD, ...options.socketGuard }, (reason) => {
+    metrics.socketDropped(reason);
+    log.warn({ reason }, 'closed a connection whose client does not read its answers');
+  });
   const port = options.port ?? listen.port;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -140,6 +147,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       server.listen(port, listen.host, () => resolve());
     });
   } catch (err) {
+    guard.close();
     await reconciler.close();
     // Node's message quotes the address too: both are told without a value that came from ${VAR}.
     const message = `cannot listen on ${shownValue(first.desired, 'listen.host', listen.host)}:${port}: ${(err as Error).message}`;
@@ -179,6 +187,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await sessions.close();
       // Stopping the children answers every request in flight (with an error) before the sockets go.
       await reconciler.close();
+      guard.close();
       server.closeAllConnections(); // SSE streams would hold close() open forever
       await closed;
     })();

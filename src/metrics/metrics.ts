@@ -29,6 +29,7 @@ export class GatewayMetrics {
   readonly #requests: Counter<'server' | 'method' | 'outcome'>;
   readonly #latency: Histogram<'server' | 'method'>;
   readonly #reloads: Counter<'result'>;
+  readonly #droppedSockets: Counter<'reason'>;
   readonly #lastGoodReload: Gauge;
 
   /** `replayBytes`: what the sessions' replay logs hold together (SessionRegistry.replay.used). */
@@ -44,6 +45,7 @@ export class GatewayMetrics {
       registers,
     });
     this.#reloads = new Counter({ name: 'mcp_gateway_reloads_total', help: 'Manifest reloads by result (success, failure).', labelNames: ['result'], registers });
+    this.#droppedSockets = new Counter({ name: 'mcp_gateway_sockets_dropped_total', help: 'Connections closed because their client stopped reading answers (stalled) or held too many unsent bytes (over-budget).', labelNames: ['reason'], registers });
     this.#lastGoodReload = new Gauge({ name: 'mcp_gateway_last_reload_success_timestamp_seconds', help: 'When a manifest was last applied (Unix time).', registers });
     // Fixed at start by node's V8 flags: shows whether the gateway got the heap settings it ships with.
     new Gauge({ name: 'mcp_gateway_heap_limit_bytes', help: 'The V8 heap limit of the gateway process (heap_size_limit).', registers }).set(getHeapStatistics().heap_size_limit);
@@ -102,6 +104,10 @@ export class GatewayMetrics {
       c.count();
       c.time(seconds);
     };
+  }
+
+  socketDropped(reason: 'stalled' | 'over-budget'): void {
+    this.#droppedSockets.inc({ reason });
   }
 
   reloaded(ok: boolean): void {
