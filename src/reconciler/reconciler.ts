@@ -175,7 +175,10 @@ export class Reconciler {
     const desired = loaded.desired;
     const actual = new Map<string, ServerSpec>([...this.#servers].map(([n, s]) => [n, s.spec]));
     const p = plan(desired.servers, actual);
-    this.#secretEnvNames = desired.auth.secretEnvNames;
+    // Children started by this apply leave out the new keys' variables, and the old ones' too until it
+    // succeeds: after a failed apply the gate still takes the old keys, and a child restarted later
+    // must not be handed one of them.
+    this.#secretEnvNames = [...new Set([...this.#secretEnvNames, ...desired.auth.secretEnvNames])];
     try {
       await this.#apply(p, desired);
     } catch (err) {
@@ -186,6 +189,7 @@ export class Reconciler {
     if (this.#closed) return [{ ok: false }, 'closed']; // close() came during the apply: it stops what started
     this.#lastSeenHash = seen;
     this.#lastApplyError = undefined;
+    this.#secretEnvNames = desired.auth.secretEnvNames;
     if (this.#desired !== undefined && (this.#desired.listen.host !== desired.listen.host || this.#desired.listen.port !== desired.listen.port)) {
       log.warn({ file: this.file }, 'listen address changed in the manifest; it applies at the next gateway restart');
     }
