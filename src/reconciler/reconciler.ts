@@ -217,8 +217,10 @@ export class Reconciler {
     const message = `applying the manifest failed: ${reason}; the last good version keeps running where it was not replaced, and the next look tries again`;
     this.#status = { ...this.#status, state: 'error', lastAttemptAt: at, errors: [message] };
     const fields = { file: this.file, trigger, reason };
-    if (reason === this.#lastApplyError) this.#deps.log.debug(fields, 'apply failed again');
-    else this.#deps.log.error(fields, 'apply failed; trying again at the next look');
+    // A retry that fails the same way is one failure, not one per look: the log, the reload metric and
+    // the status stream hear of it once (alerts on the failure rate would read retries as a storm).
+    if (reason === this.#lastApplyError) return this.#deps.log.debug(fields, 'apply failed again');
+    this.#deps.log.error(fields, 'apply failed; trying again at the next look');
     this.#lastApplyError = reason;
     this.#reloadListeners.emit(false);
   }

@@ -20,12 +20,12 @@ afterEach(async () => {
 });
 
 /** A server factory that throws, once, for `failing`, as a supervisor that cannot be set up would. */
-function failingOnce(failing: string): { createServer: (spec: ServerSpec, deps: SupervisorDeps) => ManagedServer; calls: string[] } {
+function failingOnce(failing: string, always = false): { createServer: (spec: ServerSpec, deps: SupervisorDeps) => ManagedServer; calls: string[] } {
   const calls: string[] = [];
   let failed = false;
   const createServer = (spec: ServerSpec, deps: SupervisorDeps): ManagedServer => {
     calls.push(spec.name);
-    if (spec.name === failing && !failed) {
+    if (spec.name === failing && (always || !failed)) {
       failed = true;
       throw new Error(`cannot set up ${spec.name} with ${spec.args.at(-1)}`);
     }
@@ -34,14 +34,14 @@ function failingOnce(failing: string): { createServer: (spec: ServerSpec, deps: 
   return { createServer, calls };
 }
 
-function setUp(failing: string): { reconciler: Reconciler; calls: string[]; logs: string[]; passes: PassReport[] } {
+function setUp(failing: string, always = false): { reconciler: Reconciler; calls: string[]; logs: string[]; passes: PassReport[] } {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcp-gw-retry-'));
   const file = path.join(dir, 'mcp-gateway.yaml');
   const server = (name: string): string => `  ${name}:\n    command: node\n    args: [${JSON.stringify(DEMO)}, "--token=\${APPLY_TOKEN}"]\n`;
   writeFileSync(file, `version: 1\nservers:\n${server('a')}${server('b')}`);
   const logs: string[] = [];
   const log = createLogger({ level: 'debug', destination: { write: (s: string) => void logs.push(s) } });
-  const { createServer, calls } = failingOnce(failing);
+  const { createServer, calls } = failingOnce(failing, always);
   const reconciler = new Reconciler(file, { log, env: { ...process.env, APPLY_TOKEN: TOKEN }, version: 'test', createServer });
   const passes: PassReport[] = [];
   reconciler.onPass((p) => passes.push(p));
@@ -88,6 +88,17 @@ describe('Reconciler.reload after an apply that failed', () => {
     expect(text).toContain('apply failed; trying again at the next look');
     expect(text).not.toContain(TOKEN);
     expect(JSON.stringify(reconciler.status)).not.toContain(TOKEN);
+  });
+
+  it('counts a failure that repeats at every look once: one error line, one failed reload for the metrics', async () => {
+    const { reconciler, logs, passes } = setUp('b', true);
+    const failures: boolean[] = [];
+    reconciler.onReload((ok) => failures.push(ok));
+    for (const trigger of ['boot', 'file', 'file', 'file'] as const) await reconciler.reload(trigger);
+    expect(passes.map((p) => p.result)).toEqual(['failed', 'failed', 'failed', 'failed']);
+    expect(failures).toEqual([false]);
+    expect(logs.filter((l) => l.includes('apply failed; trying again')).length).toBe(1);
+    expect(logs.filter((l) => l.includes('apply failed again')).length).toBe(3);
   });
 
   it('never answers a failed apply by rejecting: a reload through the API gets ok: false', async () => {
