@@ -169,6 +169,9 @@ async function version(): Promise<string> {
   return (await import('../gateway.ts')).VERSION;
 }
 
+/** Two stop signals closer than this are one stop delivered twice (see `stop` in run). */
+const SAME_STOP_MS = 250;
+
 async function run(args: string[], io: Io): Promise<number> {
   const { StartupError, startGateway } = await import('../gateway.ts');
   const { killChildGroupsNow } = await import('../supervisor/child-process.ts');
@@ -199,7 +202,12 @@ async function run(args: string[], io: Io): Promise<number> {
     if (gateway === undefined) reloadWanted = true;
     else void gateway.reconciler.reload('signal');
   });
+  let firstStopAt = 0;
   const stop = (signal: NodeJS.Signals | 'parent gone'): void => {
+    // The same stop delivered twice, not a second one: a service manager that signals every process of
+    // the service reaches this process both directly and through a relaunching parent (bin/heap-flags.js),
+    // a few milliseconds apart. A person's second Ctrl-C comes later than that.
+    if (stopping && performance.now() - firstStopAt < SAME_STOP_MS) return void log.debug({ signal }, 'the same stop signal again; ignored');
     if (stopping) {
       // Synchronous, before exit: children live in process groups of their own and would outlive us.
       const groups = killChildGroupsNow();
@@ -208,6 +216,7 @@ async function run(args: string[], io: Io): Promise<number> {
       process.exit(1);
     }
     stopping = true;
+    firstStopAt = performance.now();
     log.info({ signal }, 'shutting down');
     if (gateway !== undefined) close(gateway);
   };

@@ -76,11 +76,24 @@ describe('mcp-gateway run, relaunched with the heap flags', () => {
     await waitFor(() => !alive(r.gatewayPid) && !alive(demo), 'gateway and child gone');
   });
 
+  it('SIGTERM to every process of the service at once (systemd KillMode=control-group) is one stop: exit 0', async () => {
+    const r = await startBare();
+    const demo = await demoPid(r);
+    process.kill(r.gatewayPid, 'SIGTERM');
+    r.parent.kill('SIGTERM'); // passed on: the gateway hears SIGTERM twice, milliseconds apart
+    expect(await r.ended).toEqual({ code: 0, signal: null });
+    expect(count(r, 'shutting down')).toBe(1);
+    expect(r.out.some((l) => l.includes('second signal'))).toBe(false);
+    await waitFor(() => !alive(r.gatewayPid) && !alive(demo), 'gateway and child gone');
+  });
+
   it('a second SIGINT through the parent kills a stubborn child at once; the parent exits 1', async () => {
     const r = await startBare({ DEMO_STUBBORN: '1' });
     const demo = await demoPid(r);
     r.parent.kill('SIGINT');
     await waitFor(() => count(r, 'shutting down') === 1, 'shutting down');
+    // A person's second Ctrl-C, once the stop is under way (the child has already refused SIGTERM).
+    await waitFor(() => r.out.some((l) => l.includes('ignoring SIGTERM')), 'the child ignored SIGTERM', 10_000);
     r.parent.kill('SIGINT');
     expect(await r.ended).toEqual({ code: 1, signal: null });
     await waitFor(() => !alive(demo), 'the stubborn child gone');
