@@ -111,6 +111,11 @@ export class EventLog {
    * Keeps an event for replay under `seq` (a new id unless one was minted for it) and returns the id.
    * An event larger than the session budget is not kept; older events make room for a new one.
    */
+  /** Whether an event of this size can be kept at all (it is not larger than the session's budget). */
+  canKeep(stream: string, data: string): boolean {
+    return eventBytes(stream, data) <= this.#maxBytes;
+  }
+
   append(stream: string, data: string, seq = this.mint()): number {
     const bytes = eventBytes(stream, data);
     if (this.#closed || bytes > this.#maxBytes) return seq;

@@ -33,6 +33,17 @@ interface Ask {
 
 const GET_STREAM = 'get';
 const keyOf = (id: JsonRpcId): string => (typeof id === 'number' ? `n${id}` : `s${id}`);
+/** The client's id back from its key (`n5` → 5, `sabc` → 'abc'). */
+const idOfKey = (key: string): JsonRpcId => (key[0] === 'n' ? Number(key.slice(1)) : key.slice(1));
+
+/**
+ * In place of an answer too large to keep for a client that lost its stream: a small error under the
+ * request's id, so that the client, when it resumes, gets an answer and does not wait for ever.
+ */
+function lostAnswer(stream: string, data: string): string {
+  const id = idOfKey(stream.slice('req:'.length));
+  return JSON.stringify(errorResponse(id, ErrorCode.InternalError, `the answer (${data.length} bytes) was larger than a session keeps for a client that reconnects; send the request again`));
+}
 
 export class Session implements Caller {
   readonly id: string;
@@ -219,7 +230,7 @@ export class Session implements Caller {
     // waits in the log for the client's GET with Last-Event-ID.
     const seq = this.events.mint();
     if (sink.finish(data, String(seq), status)) this.events.drop(stream);
-    else this.events.append(stream, data, seq);
+    else this.events.append(stream, this.events.canKeep(stream, data) ? data : lostAnswer(stream, data), seq);
   }
 
   onClose(fn: () => void): void {

@@ -78,14 +78,22 @@ describe('session replay log', () => {
     expect(h.gateway.sessions.replay.used).toBe(0);
   });
 
-  it('does not keep an answer larger than the session budget', async () => {
+  it('keeps a small error in place of an answer larger than the session budget, which a resuming client gets', async () => {
     const h = await startHarness(manifest(demoServer('demo')));
     const sid = await open(h);
     const bytes = SESSION_REPLAY_BYTES / 2 + 1000; // two bytes a character: over the budget
     await breakAfterFirstEvent(await bigCall(sid, h, 1, { bytes, ms: 200 }, true));
     await waitFor(async () => ((await (await fetch(`${h.url}/mcp/servers`)).json()) as Json).servers[0].inFlight === 0, 'the answer arrived');
     const session = h.gateway.sessions.get(sid)!;
-    expect(session.events.after(0, 'req:n1').map((e) => e.data)).toEqual([expect.stringContaining('notifications/progress')]);
-    expect(h.gateway.sessions.replay.used).toBeLessThan(1000);
+    const kept = session.events.after(0, 'req:n1').map((e) => JSON.parse(e.data) as Json);
+    expect(kept).toHaveLength(2);
+    expect(kept[0].method).toBe('notifications/progress');
+    expect(kept[1]).toMatchObject({ id: 1, error: { code: -32603, message: expect.stringMatching(/larger than a session keeps/) } });
+    expect(h.gateway.sessions.replay.used).toBeLessThan(2000);
+    // The client resumes from the progress event and gets that error as its answer.
+    const progressId = session.events.after(0, 'req:n1')[0]!.seq;
+    const resumed = await fetch(`${h.url}/mcp/demo/mcp`, { headers: { accept: 'text/event-stream', 'mcp-session-id': sid, 'last-event-id': String(progressId) } });
+    const replay = events(await resumed.text());
+    expect(replay.map((e) => e.data)).toEqual([expect.objectContaining({ id: 1, error: expect.objectContaining({ code: -32603 }) })]);
   });
 });
