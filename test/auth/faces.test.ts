@@ -204,10 +204,11 @@ describe('limits', () => {
   it('answers over-rate requests of a key with 429 and Retry-After', async () => {
     const h = await startHarness(keyed('', `    - { name: slowpoke, sha256: ${sha(DEMO_ONLY)}, servers: "*", rateLimit: { rps: 5, burst: 10 } }\n`), { env });
     const statuses = await Promise.all(
-      Array.from({ length: 1000 }, () => fetch(`${h.url}/healthz`).then(() => fetch(`${h.url}/mcp/servers`, { headers: bearer(DEMO_ONLY) }))),
+      Array.from({ length: 300 }, () => fetch(`${h.url}/healthz`).then(() => fetch(`${h.url}/mcp/servers`, { headers: bearer(DEMO_ONLY) }))),
     );
     const limited = statuses.filter((r) => r.status === 429);
-    expect(limited.length).toBeGreaterThan(900);
+    // A burst of 10, then 5 a second: even if the 300 took 20 s on a loaded machine, 190 are over the rate.
+    expect(limited.length).toBeGreaterThan(190);
     expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     await Promise.all(statuses.map((r) => r.body?.cancel()));
   });
