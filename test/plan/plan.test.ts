@@ -8,6 +8,7 @@ function spec(name: string, over: Partial<ServerSpec> = {}): ServerSpec {
     command: 'node',
     args: ['a.js'],
     env: { A: '1' },
+    envFromFile: {},
     cwd: '/srv',
     enabled: true,
     sharing: 'shared',
