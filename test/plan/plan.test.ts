@@ -42,6 +42,14 @@ describe('plan', () => {
     expect(JSON.stringify(p)).not.toContain('secret-2');
   });
 
+  it('restarts when a variable from the envFile changed, naming its key as "env.KEY (from envFile)", never its value', () => {
+    const p = plan(map(spec('a', { envFromFile: { TOKEN: 'secret-new', ADDED: 'secret-added' } })), map(spec('a', { envFromFile: { TOKEN: 'secret-old', GONE: 'x' } })));
+    expect(p.restart).toEqual([{ name: 'a', changed: ['envFromFile.ADDED', 'envFromFile.GONE', 'envFromFile.TOKEN'] }]);
+    expect(summarize(p)).toBe('restarted a (env.ADDED (from envFile), env.GONE (from envFile), env.TOKEN (from envFile))');
+    expect(JSON.stringify(p) + summarize(p)).not.toContain('secret');
+    expect(plan(map(spec('a', { envFromFile: { T: '1' } })), map(spec('a', { envFromFile: { T: '1' } }))).keep).toEqual(['a']);
+  });
+
   it('updates in place when only settings change', () => {
     const p = plan(map(spec('a', { requestTimeoutMs: 1000, schedule: { restart: '* * * * *' } })), map(spec('a')));
     expect(p.update).toEqual([{ name: 'a', changed: ['requestTimeoutMs', 'schedule'] }]);
