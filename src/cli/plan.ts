@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadManifest, parseManifest } from '../config/load.ts';
+import { asGiven, loadManifest, loadManifestText } from '../config/load.ts';
 import { formatConfigError, type ConfigError, type Desired } from '../config/types.ts';
 import { manifestNotes } from '../plan/notes.ts';
 import { isEmptyPlan, manifestKey, plan, type Plan } from '../plan/plan.ts';
@@ -48,8 +48,11 @@ async function againstFile(file: string, older: string, env: Env): Promise<Outco
     const r = await loadManifest(older, env); // for the same read error message validate gives
     return { ok: false, errors: [...(next.ok ? [] : next.errors), ...(r.ok ? [{ message: `cannot read ${older}` }] : r.errors)] };
   }
-  const prev = parseManifest(path.resolve(file), text, env);
-  const errors = [...(prev.ok ? [] : prev.errors.map((e) => ({ ...e, file: older }))), ...(next.ok ? [] : next.errors)];
+  // Env files are read as they are now, for both sides: the plan shows what the manifest's change does.
+  const prev = asGiven(await loadManifestText(path.resolve(file), text, env), path.resolve(file), file);
+  const prevErrors = prev.ok ? [] : prev.errors.map((e) => (e.file === file ? { ...e, file: older } : e));
+  // An env file both name is broken for both: its errors once.
+  const errors = [...new Map([...prevErrors, ...(next.ok ? [] : next.errors)].map((e) => [formatConfigError(e), e])).values()];
   if (!prev.ok || !next.ok) return { ok: false, errors };
   return { ok: true, plan: plan(next.desired.servers, prev.desired.servers), notes: manifestNotes(prev.desired, next.desired) };
 }
@@ -72,8 +75,11 @@ async function againstGateway(file: string, given: string | undefined, keyFile: 
   if (!r.ok) return fail(r.message);
   const a = r.value;
   if (a.status === 200 && isPlanAnswer(a.json)) return { ok: true, plan: a.json.plan, notes: a.json.notes ?? [] };
-  // The gateway names its own manifest path; line and col are positions in the text we sent, i.e. in FILE.
-  if (a.status === 422 && isErrorsAnswer(a.json)) return { ok: false, errors: a.json.errors.map((e) => fromGateway(e, file)) };
+  // Line and col of the manifest's errors are positions in the text we sent, i.e. in FILE.
+  if (a.status === 422 && isErrorsAnswer(a.json)) {
+    const manifestName = a.json.file;
+    return { ok: false, errors: a.json.errors.map((e) => fromGateway(e, file, manifestName)) };
+  }
   const keyFrom = key.value === undefined ? 'no key was given' : `the key from ${key.value.source}`;
   if (a.status === 401) return fail(`${url} refused the request (${answerProblem(a)}; ${keyFrom}); give an admin key with --key-file FILE or MCP_GATEWAY_KEY`);
   if (a.status === 403) return fail(`${url} refused the request (${answerProblem(a)}; ${keyFrom}); planning needs a key with admin: true`);
@@ -81,10 +87,16 @@ async function againstGateway(file: string, given: string | undefined, keyFile: 
   return fail(`unexpected answer from ${url}: ${answerProblem(a)}`);
 }
 
-/** "file:line:col: message" as the gateway formats it (a path may hold colons: the last two numbers win). */
-function fromGateway(line: string, file: string): Problem {
-  const m = /^.*:(\d+):(\d+): ([\s\S]*)$/.exec(line);
-  return m ? { file, line: Number(m[1]), col: Number(m[2]), message: m[3]! } : { message: line };
+/**
+ * "file:line:col: message" as the gateway formats it (a path may hold colons: the last two numbers win). An
+ * error in the manifest (named `manifestName` by the gateway; every error, from a gateway that does not say)
+ * is named FILE; an error in one of the gateway's env files keeps the name the gateway gave that file.
+ */
+function fromGateway(line: string, file: string, manifestName: string | undefined): Problem {
+  const m = /^(.*):(\d+):(\d+): ([\s\S]*)$/.exec(line);
+  if (!m) return { message: line };
+  const inManifest = manifestName === undefined || m[1] === manifestName;
+  return { file: inManifest ? file : m[1]!, line: Number(m[2]), col: Number(m[3]), message: m[4]! };
 }
 
 function report(outcome: Outcome, json: boolean, io: Io): number {
@@ -147,6 +159,6 @@ function isPlanAnswer(v: unknown): v is PlanAnswer {
   return isStrings(p.start) && isStrings(p.stop) && isStrings(p.keep) && isChanges(p.restart) && isChanges(p.update) && (v.notes === undefined || isStrings(v.notes));
 }
 
-function isErrorsAnswer(v: unknown): v is { ok: false; errors: string[] } {
-  return isObject(v) && v.ok === false && isStrings(v.errors);
+function isErrorsAnswer(v: unknown): v is { ok: false; file?: string; errors: string[] } {
+  return isObject(v) && v.ok === false && isStrings(v.errors) && (v.file === undefined || typeof v.file === 'string');
 }

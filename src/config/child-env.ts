@@ -1,6 +1,7 @@
 // The environment a child starts with. By default only a safe base of the gateway's own (what programs
-// need to run, find things and reach the network) plus the server's `env`; `inheritEnv: true` passes the
-// rest too. The gateway's keys never reach a child either way.
+// need to run, find things and reach the network) plus the variables of the server's `envFile`, then its
+// `env` (which wins); `inheritEnv: true` passes the rest too. The gateway's keys never reach a child either
+// way (unless the server's own envFile or env gives one on purpose).
 import type { ServerSpec } from './types.ts';
 
 const SAFE = new Set([
@@ -10,7 +11,7 @@ const SAFE = new Set([
 ]);
 
 export function childEnvironment(
-  spec: Pick<ServerSpec, 'env' | 'inheritEnv'>,
+  spec: Pick<ServerSpec, 'env' | 'envFromFile' | 'inheritEnv'>,
   gatewayEnv: Readonly<Record<string, string | undefined>>,
   secretEnvNames: readonly string[],
 ): Record<string, string> {
@@ -20,5 +21,5 @@ export function childEnvironment(
     if (value === undefined || secrets.has(name) || name.startsWith('MCP_GATEWAY_')) continue;
     if (spec.inheritEnv || SAFE.has(name) || name.startsWith('LC_')) out[name] = value;
   }
-  return Object.assign(out, spec.env);
+  return Object.assign(out, spec.envFromFile, spec.env);
 }

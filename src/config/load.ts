@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
+import { envFileRefs, envFilesOf, inputHash, isEnvFileField, readEnvFiles, type EnvFileTexts } from './env-files.ts';
 import { interpolate, type Env } from './interpolate.ts';
 import { portFromEnv, resolveManifest, type ManifestV1 } from './resolve.ts';
 import { checkRules } from './rules.ts';
@@ -23,17 +24,44 @@ const YAML_HINTS: Readonly<Record<string, string>> = {
   TAG_RESOLVE_FAILED: 'remove the tag (the word starting with "!")',
 };
 
-/** Reads `file` (following symlinks) and parses it; errors name the file as given. */
+/**
+ * Reads `file` (following symlinks) and the env files it names, and parses them. Errors name the manifest
+ * as given, and an env file in its folder (or below) by the same way to it.
+ */
 export async function loadManifest(file: string, env: Env = process.env): Promise<LoadResult> {
   const abs = path.resolve(file);
   let text: string;
   try {
     text = await readFile(abs, 'utf8');
   } catch (err) {
-    return { ok: false, hash: undefined, errors: [{ file, line: 1, col: 1, message: readProblem(err) }] };
+    return { ok: false, hash: undefined, inputHash: undefined, errors: [{ file, line: 1, col: 1, message: readProblem(err) }] };
   }
-  const result = parseManifest(abs, text, env);
-  return result.ok ? result : { ...result, errors: result.errors.map((e) => ({ ...e, file })) };
+  return asGiven(await loadManifestText(abs, text, env), abs, file);
+}
+
+/**
+ * `result` of the manifest at `abs` with its errors naming the manifest as `given` (a relative path, say),
+ * and an env file in its folder or below the same way: `given`'s folder, then the file.
+ */
+export function asGiven(result: LoadResult, abs: string, given: string): LoadResult {
+  return result.ok ? result : { ...result, errors: result.errors.map((e) => ({ ...e, file: givenName(e.file, abs, given) })) };
+}
+
+function givenName(shown: string, abs: string, given: string): string {
+  if (shown === abs) return given;
+  const rel = path.relative(path.dirname(abs), shown);
+  return path.isAbsolute(shown) && !rel.startsWith('..') && !path.isAbsolute(rel) ? path.join(path.dirname(given), rel) : shown;
+}
+
+/**
+ * `text` as the manifest at `file` (absolute: env files and relative paths resolve against its folder),
+ * with the env files it names read now. For a manifest that is not on disk (POST /admin/plan, the older
+ * side of `plan --against FILE`) as much as for one that is.
+ */
+export async function loadManifestText(file: string, text: string, env: Env): Promise<LoadResult> {
+  // Most manifests name no env file: no second YAML parse for them on every look.
+  const named = text.includes('envFile') ? envFileRefs(parseDocument(text), path.dirname(file), env).map((r) => r.path) : [];
+  return parseManifest(file, text, env, await readEnvFiles(named));
 }
 
 function readProblem(err: unknown): string {
@@ -45,18 +73,24 @@ function readProblem(err: unknown): string {
 }
 
 /**
- * Pure: the same file name, text and environment always give the same result. `file` is the
- * manifest's absolute path: it names the file in errors and anchors relative `cwd` values.
+ * Pure: the same file name, text, environment and env files' texts always give the same result. `file`
+ * is the manifest's absolute path: it names the file in errors and anchors relative `cwd` and `envFile`
+ * values. `envFiles` holds what was read of the files the manifest names (loadManifestText reads them);
+ * a file named but not given is an error.
  */
-export function parseManifest(file: string, bytes: string, env: Env): LoadResult {
+export function parseManifest(file: string, bytes: string, env: Env, envFiles: EnvFileTexts = new Map()): LoadResult {
   const hash = createHash('sha256').update(bytes, 'utf8').digest('hex');
+  let inputs = hash;
   const lines = new LineCounter();
   const errors: ConfigError[] = [];
   const report = (offset: number, message: string): void => {
     const { line, col } = lines.linePos(offset);
     errors.push({ file, line, col, message });
   };
-  const fail = (): LoadResult => ({ ok: false, hash, errors: errors.sort((a, b) => a.line - b.line || a.col - b.col) });
+  // The manifest's problems first, then each env file's, each by position.
+  const order = (a: ConfigError, b: ConfigError): number =>
+    Number(a.file !== file) - Number(b.file !== file) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line || a.col - b.col;
+  const fail = (): LoadResult => ({ ok: false, hash, inputHash: inputs, errors: errors.sort(order) });
 
   const doc = parseDocument(bytes, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   const broken = doc.errors.filter((e) => !STRUCTURE_INTACT.has(e.code));
@@ -72,9 +106,21 @@ export function parseManifest(file: string, bytes: string, env: Env): LoadResult
     return fail();
   }
 
+  // Env files are read before anything is interpolated: the top-level ones hold variables for ${VAR}.
+  const refs = envFileRefs(doc, path.dirname(file), env);
+  inputs = inputHash(bytes, refs, envFiles);
+  const files = envFilesOf(refs, envFiles);
+  for (const p of files.fieldProblems) report(p.offset, p.message);
+  errors.push(...files.fileProblems);
+  // For ${VAR}, the process environment wins over the top-level env files (as with Compose's .env).
+  const varEnv: Record<string, string | undefined> = { ...files.interpolation };
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) varEnv[name] = value;
+  const hasTopFile = refs.some((r) => r.server === undefined);
+
   // Interpolation rule, simple to state: every string VALUE is interpolated, wherever it is; keys never
   // are. It runs before validation, so a value from the environment is checked like a written one.
-  // Substituted text is always a string: YAML has already decided the types.
+  // Substituted text is always a string: YAML has already decided the types. An envFile path takes
+  // ${VAR} from the process environment only: the files it names cannot name themselves.
   const failed = new WeakSet<Node>();
   const substituted = new WeakSet<Node>();
   /** Scalars written with ${VAR}, and the variables each read. */
@@ -86,7 +132,7 @@ export function parseManifest(file: string, bytes: string, env: Env): LoadResult
     if (at[0] === 'auth' && at[1] === 'keys' && at[3] === 'key') {
       for (const m of node.value.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)) secretEnvNames.add(m[1]!);
     }
-    const r = interpolate(node.value, env);
+    const r = interpolate(node.value, isEnvFileField(at) ? env : varEnv);
     const offset = node.range?.[0] ?? 0;
     if ('value' in r) {
       if (r.value !== node.value) substituted.add(node);
@@ -96,7 +142,10 @@ export function parseManifest(file: string, bytes: string, env: Env): LoadResult
       failed.add(node);
       const [first = 'VAR'] = r.missing;
       const names = r.missing.join(', ');
-      const verb = r.missing.length === 1 ? `variable ${names} is not set; export it` : `variables ${names} are not set; export them`;
+      const one = r.missing.length === 1;
+      const [it, is] = one ? ['it', `variable ${names} is not set`] : ['them', `variables ${names} are not set`];
+      // Where it may come from: an envFile path's variables come from the process environment only.
+      const verb = hasTopFile && !isEnvFileField(at) ? `${is} in the environment or envFile; export ${it} or add ${it} to the envFile,` : `${is}; export ${it}`;
       report(offset, `${displayPath(at)}: ${verb} or write \${${first}:-default}`);
     } else {
       failed.add(node);
@@ -131,6 +180,9 @@ export function parseManifest(file: string, bytes: string, env: Env): LoadResult
     desired: resolveManifest(data as ManifestV1, {
       file,
       hash,
+      inputHash: inputs,
+      envFromFiles: files.servers,
+      envFileValues: files.values,
       ...('port' in port && port.port !== undefined ? { portOverride: port.port } : {}),
       secretEnvNames: [...secretEnvNames],
       interpolated: interpolatedPaths(doc, fromEnv),

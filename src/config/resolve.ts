@@ -31,6 +31,8 @@ interface ServerIn extends TuningIn {
   command: string;
   args?: string[];
   env?: Record<string, string>;
+  /** Read by the loader (env-files.ts); its variables arrive as ResolveContext.envFromFiles. */
+  envFile?: string | string[];
   cwd?: string;
   schedule?: { restart: string; timezone?: string };
   enabled?: boolean;
@@ -52,6 +54,8 @@ export interface ManifestV1 {
     shutdownGrace?: DurationIn;
   };
   auth?: AuthIn;
+  /** Read by the loader (env-files.ts): its variables are for ${VAR}. */
+  envFile?: string | string[];
   defaults?: TuningIn;
   servers: Record<string, ServerIn>;
 }
@@ -121,6 +125,12 @@ export interface ResolveContext {
   /** The manifest's absolute path: relative `cwd` values are resolved against its folder. */
   readonly file: string;
   readonly hash: string;
+  /** See Desired.inputHash; the manifest's hash when it names no env file. */
+  readonly inputHash?: string;
+  /** Each server's env files' variables (see ServerSpec.envFromFile). */
+  readonly envFromFiles?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** See Desired.envFileValues. */
+  readonly envFileValues?: ReadonlyMap<string, readonly string[]>;
   /** From portFromEnv. */
   readonly portOverride?: number;
   /** The variables `auth.keys[].key` used. */
@@ -146,11 +156,21 @@ export function resolveManifest(m: ManifestV1, context: ResolveContext): Desired
   const auth = resolveAuth(m.auth ?? {}, secretEnvNames);
   const defaults = m.defaults ?? {};
   const servers = new Map<string, ServerSpec>();
-  for (const [name, s] of Object.entries(m.servers)) servers.set(name, resolveServer(name, s, defaults, dir));
+  for (const [name, s] of Object.entries(m.servers)) servers.set(name, resolveServer(name, s, defaults, dir, context.envFromFiles?.get(name) ?? {}));
   // A frozen Map still has a working set(); ReadonlyMap in the type is what guards it. Freezing the
   // specs is what matters: they are shared with the supervisor and router.
   const interpolated = new Map([...(context.interpolated ?? [])].map(([at, names]) => [at, Object.freeze([...names])] as const));
-  return Object.freeze({ file, hash, listen, auth, servers: Object.freeze(servers), interpolated: Object.freeze(interpolated) });
+  const envFileValues = new Map([...(context.envFileValues ?? [])].map(([name, values]) => [name, Object.freeze([...values])] as const));
+  return Object.freeze({
+    file,
+    hash,
+    inputHash: context.inputHash ?? hash,
+    listen,
+    auth,
+    servers: Object.freeze(servers),
+    interpolated: Object.freeze(interpolated),
+    envFileValues: Object.freeze(envFileValues),
+  });
 }
 
 function rateLimit(r: RateLimitIn): RateLimitSpec {
@@ -172,12 +192,15 @@ function resolveAuth(a: AuthIn, secretEnvNames: readonly string[]): AuthSpec {
   return Object.freeze({ none: a.none ?? false, keys: Object.freeze(keys), secretEnvNames: Object.freeze([...secretEnvNames]) });
 }
 
-function resolveServer(name: string, s: ServerIn, d: TuningIn, dir: string): ServerSpec {
+/** `fromFile`: the server's env files' variables; those its own `env` sets are dropped (`env` wins). */
+function resolveServer(name: string, s: ServerIn, d: TuningIn, dir: string, fromFile: Readonly<Record<string, string>>): ServerSpec {
+  const env = s.env ?? {};
   const spec: ServerSpec = {
     name,
     command: s.command,
     args: Object.freeze([...(s.args ?? [])]),
-    env: Object.freeze(Object.fromEntries(Object.entries(s.env ?? {}))),
+    env: Object.freeze(Object.fromEntries(Object.entries(env))),
+    envFromFile: Object.freeze(Object.fromEntries(Object.entries(fromFile).filter(([k]) => !Object.hasOwn(env, k)))),
     cwd: path.resolve(dir, s.cwd ?? '.'),
     enabled: s.enabled ?? true,
     sharing: s.sharing ?? 'shared',

@@ -28,13 +28,14 @@ export function shownValue(desired: Desired, path: string, value: string | numbe
 const MIN_HIDDEN_LENGTH = 4;
 
 /**
- * `text` with the value of each variable the manifest interpolated replaced by its name, `${VAR}`: for
+ * `text` with the value of each variable the manifest interpolated (from `env`, the process environment, or
+ * from a top-level env file) and of every variable an env file set replaced by its name, `${VAR}`: for
  * messages made by others (an exception thrown while applying) that may quote a value they were given.
  */
 export function withoutEnvValues(text: string, desired: Desired, env: Env): string {
   const names = new Set([...desired.interpolated.values()].flat());
-  const values = [...names]
-    .map((name) => [name, env[name]] as const)
+  const fromFiles = [...desired.envFileValues].flatMap(([name, values]) => values.map((v) => [name, v] as const));
+  const values = [...[...names].map((name) => [name, env[name]] as const), ...fromFiles]
     .filter((x): x is readonly [string, string] => x[1] !== undefined && x[1].length >= MIN_HIDDEN_LENGTH)
     .sort((a, b) => b[1].length - a[1].length); // the longest first: a value may contain another
   let out = text;

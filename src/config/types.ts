@@ -27,6 +27,11 @@ export interface ServerSpec {
   readonly command: string;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Variables from the server's `envFile` (later files winning) that its `env` does not set: secrets, named
+   * in plans by key only.
+   */
+  readonly envFromFile: Readonly<Record<string, string>>;
   readonly cwd: string;
   readonly enabled: boolean;
   readonly sharing: Sharing;
@@ -90,6 +95,11 @@ export interface Desired {
   readonly file: string;
   /** sha256 of the manifest's bytes. */
   readonly hash: string;
+  /**
+   * sha256 of the manifest's bytes and of every env file it names: what a reload compares to see whether
+   * anything changed. Never shown: it would let a guess at a short secret be checked.
+   */
+  readonly inputHash: string;
   readonly listen: ListenSpec;
   readonly auth: AuthSpec;
   readonly servers: ReadonlyMap<string, ServerSpec>;
@@ -99,6 +109,11 @@ export interface Desired {
    * a person (plans, status, logs) names these paths and variables, never the values there.
    */
   readonly interpolated: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Every variable the env files set (top level and per server), with each value it had: all secrets, kept
+   * only so that withoutEnvValues can take them out of messages made by others. Nothing may show them.
+   */
+  readonly envFileValues: ReadonlyMap<string, readonly string[]>;
 }
 
 /** One problem in a manifest, with the place a person must look to fix it. */
@@ -115,4 +130,10 @@ export function formatConfigError(e: ConfigError): string {
 
 export type LoadResult =
   | { readonly ok: true; readonly desired: Desired }
-  | { readonly ok: false; readonly hash: string | undefined; readonly errors: readonly ConfigError[] };
+  | {
+      readonly ok: false;
+      /** sha256 of the manifest's bytes, and (inputHash) of them and the env files, when the manifest was read. */
+      readonly hash: string | undefined;
+      readonly inputHash: string | undefined;
+      readonly errors: readonly ConfigError[];
+    };

@@ -1,8 +1,9 @@
 // Admin routes (an admin key when keys exist; the gate checks): reload the manifest now, and plan a
-// manifest against what runs, computed here with the gateway's own environment, so that no value of it
-// ever leaves the gateway (the CLI's `plan --against URL`).
+// manifest against what runs, computed here with the gateway's own environment and env files, so that no
+// value of them ever leaves the gateway (the CLI's `plan --against URL`).
+import path from 'node:path';
 import type { Context } from 'koa';
-import { parseManifest } from '../config/load.ts';
+import { loadManifestText } from '../config/load.ts';
 import { formatConfigError, type ServerSpec } from '../config/types.ts';
 import { manifestNotes } from '../plan/notes.ts';
 import { plan } from '../plan/plan.ts';
@@ -25,15 +26,19 @@ export function adminRoutes(deps: AdminDeps): Route<Serve>[] {
     ctx.body = { ok: outcome.ok, manifest: status };
   };
 
-  /** Body: manifest text. `?file=NAME` names it in error messages (default: the running manifest's name). */
+  /**
+   * Body: manifest text. `?file=NAME` names it in error messages (default: the running manifest's name),
+   * and the answer says that name (`file`); an error in an env file names that file as the gateway sees it.
+   */
   const planRoute = async (ctx: Context): Promise<void> => {
     const text = await readText(ctx.req, deps.bodyLimit());
     const name = typeof ctx.query.file === 'string' && ctx.query.file !== '' ? ctx.query.file : deps.reconciler.file;
-    // Relative paths in the posted manifest resolve like those of the running one.
-    const loaded = parseManifest(deps.reconciler.file, text, deps.env);
+    // Relative paths in the posted manifest (cwd, envFile) resolve like those of the running one.
+    const at = path.resolve(deps.reconciler.file);
+    const loaded = await loadManifestText(at, text, deps.env);
     if (!loaded.ok) {
       ctx.status = 422;
-      ctx.body = { ok: false, errors: loaded.errors.map((e) => formatConfigError({ ...e, file: name })) };
+      ctx.body = { ok: false, file: name, errors: loaded.errors.map((e) => formatConfigError(e.file === at ? { ...e, file: name } : e)) };
       return;
     }
     const actual = new Map<string, ServerSpec>([...deps.reconciler.servers].map(([n, s]) => [n, s.spec]));

@@ -4,8 +4,11 @@ import { variableList, variablesAt } from '../config/shown.ts';
 import type { Desired } from '../config/types.ts';
 import { stableJson } from './plan.ts';
 
-/** Fields of Desired that are not settings: where it came from, and what of it was interpolated. */
-const NOT_SETTINGS = new Set(['file', 'hash', 'servers', 'interpolated']);
+/**
+ * Fields of Desired that are not settings: where it came from, what of it was interpolated, and the env
+ * files' values (whatever of them changes a setting shows as that setting's change).
+ */
+const NOT_SETTINGS = new Set(['file', 'hash', 'inputHash', 'servers', 'interpolated', 'envFileValues']);
 
 /**
  * Changes outside `servers`: named, with values only for listen's host and port (any other could be a

@@ -3,11 +3,17 @@
 import type { ServerSpec } from '../config/types.ts';
 
 /** A change to any of these needs a new process; the others apply to the running one. */
-export const PROCESS_FIELDS = ['command', 'args', 'env', 'cwd', 'enabled', 'sharing', 'clientCapabilities', 'inheritEnv'] as const satisfies readonly (keyof ServerSpec)[];
+export const PROCESS_FIELDS = ['command', 'args', 'env', 'envFromFile', 'cwd', 'enabled', 'sharing', 'clientCapabilities', 'inheritEnv'] as const satisfies readonly (keyof ServerSpec)[];
+
+/** Fields compared key by key: a change names `field.KEY`, never a value. */
+const ENV_FIELDS = new Set<keyof ServerSpec>(['env', 'envFromFile']);
 
 export interface Change {
   readonly name: string;
-  /** The spec fields that differ, e.g. ["args", "env"]; env keys are named, never their values. */
+  /**
+   * The spec fields that differ, e.g. ["args", "env.TOKEN", "envFromFile.API_KEY"]; env keys are named,
+   * never their values.
+   */
   readonly changed: readonly string[];
 }
 
@@ -46,14 +52,18 @@ export function plan(desired: ReadonlyMap<string, ServerSpec>, actual: ReadonlyM
   return { start, stop, restart, update, keep };
 }
 
-/** Names of the top-level fields that differ; for env, `env.KEY` per changed key. Key order never matters. */
+/**
+ * Names of the top-level fields that differ; for env and envFromFile, `env.KEY` / `envFromFile.KEY` per
+ * changed key. Key order never matters.
+ */
 export function changedFields(a: ServerSpec, b: ServerSpec): string[] {
   const out: string[] = [];
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof ServerSpec>;
   for (const k of [...keys].sort()) {
-    if (k === 'env') {
-      const envKeys = new Set([...Object.keys(a.env), ...Object.keys(b.env)]);
-      for (const e of [...envKeys].sort()) if (a.env[e] !== b.env[e]) out.push(`env.${e}`);
+    if (ENV_FIELDS.has(k)) {
+      const x = (a[k] ?? {}) as Readonly<Record<string, string>>;
+      const y = (b[k] ?? {}) as Readonly<Record<string, string>>;
+      for (const e of [...new Set([...Object.keys(x), ...Object.keys(y)])].sort()) if (x[e] !== y[e]) out.push(`${k}.${e}`);
     } else if (stableJson(a[k]) !== stableJson(b[k])) {
       out.push(k);
     }
@@ -71,8 +81,12 @@ export function stableJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-/** The manifest's key for a resolved field: requestTimeoutMs is written requestTimeout; env.KEY stays. */
+/**
+ * The manifest's key for a resolved field: requestTimeoutMs is written requestTimeout; env.KEY stays; a
+ * variable from the server's envFile reads `env.KEY (from envFile)`.
+ */
 export function manifestKey(field: string): string {
+  if (field.startsWith('envFromFile.')) return `env.${field.slice('envFromFile.'.length)} (from envFile)`;
   return field.startsWith('env.') ? field : field.replace(/Ms$/, '');
 }
 

@@ -147,9 +147,10 @@ export class Reconciler {
     if (this.#closed) return [{ ok: false }, 'closed'];
     const log = this.#deps.log;
     let loaded = await loadManifest(this.file, this.#deps.env);
-    // What was seen last time: the bytes' hash, or the reason the file could not be read. The same again
-    // (the watch's periodic look, an event that changed nothing) is no news: no pass, no log line.
-    const seenOf = (r: LoadResult): string => (r.ok ? r.desired.hash : (r.hash ?? `unreadable: ${r.errors[0]?.message ?? ''}`));
+    // What was seen last time: the hash of the bytes of the manifest and its env files, or the reason the
+    // manifest could not be read. The same again (the watch's periodic look, an event that changed nothing)
+    // is no news: no pass, no log line. Env files outside the watched folder are seen at the periodic look.
+    const seenOf = (r: LoadResult): string => (r.ok ? r.desired.inputHash : (r.inputHash ?? `unreadable: ${r.errors[0]?.message ?? ''}`));
     let seen = seenOf(loaded);
     if (trigger === 'file' && seen === this.#lastSeenHash) return [{ ok: this.#status.state === 'ok' }, 'unchanged'];
     if (!loaded.ok && trigger === 'file') {

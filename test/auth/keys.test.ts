@@ -51,9 +51,13 @@ describe('RateLimiter.take', () => {
 describe('childEnvironment', () => {
   const env = { PATH: '/bin', HOME: '/home/x', LC_ALL: 'C', AWS_SECRET: 's', MY_KEY: 'k', MCP_GATEWAY_KEY: 'g' };
   it('passes a safe base plus the server env by default', () => {
-    expect(childEnvironment({ env: { OWN: '1' }, inheritEnv: false }, env, ['MY_KEY'])).toEqual({ PATH: '/bin', HOME: '/home/x', LC_ALL: 'C', OWN: '1' });
+    expect(childEnvironment({ env: { OWN: '1' }, envFromFile: {}, inheritEnv: false }, env, ['MY_KEY'])).toEqual({ PATH: '/bin', HOME: '/home/x', LC_ALL: 'C', OWN: '1' });
   });
   it('passes everything but the gateway keys with inheritEnv', () => {
-    expect(childEnvironment({ env: {}, inheritEnv: true }, env, ['MY_KEY'])).toEqual({ PATH: '/bin', HOME: '/home/x', LC_ALL: 'C', AWS_SECRET: 's' });
+    expect(childEnvironment({ env: {}, envFromFile: {}, inheritEnv: true }, env, ['MY_KEY'])).toEqual({ PATH: '/bin', HOME: '/home/x', LC_ALL: 'C', AWS_SECRET: 's' });
+  });
+  it("adds the envFile's variables over the base, and the server env over those", () => {
+    const spec = { env: { OWN: '1', BOTH: 'env' }, envFromFile: { FILED: 'f', HOME: '/srv/home' }, inheritEnv: false };
+    expect(childEnvironment(spec, env, ['MY_KEY'])).toEqual({ PATH: '/bin', HOME: '/srv/home', LC_ALL: 'C', OWN: '1', BOTH: 'env', FILED: 'f' });
   });
 });

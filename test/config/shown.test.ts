@@ -30,3 +30,21 @@ describe('withoutEnvValues', () => {
     expect(withoutEnvValues('ab unused-value', d, env)).toBe('ab unused-value');
   });
 });
+
+describe('withoutEnvValues with env files', () => {
+  const texts = new Map([
+    ['/srv/gw/top.env', { text: 'FILE_TOKEN=file-SECRET-5678\nUNUSED_IN_FILE=unused-file-secret\nTOKEN=loses-to-the-process\n' }],
+    ['/srv/gw/a.env', { text: 'CHILD_KEY=child-SECRET-9012\n' }],
+  ]);
+  const env = { TOKEN: 'tok-SECRET-1234' };
+  const r = parseManifest('/srv/gw/mcp-gateway.yaml', 'version: 1\nenvFile: top.env\nservers:\n  a: { command: node, envFile: a.env, args: ["${FILE_TOKEN}", "${TOKEN}"] }\n', env, texts);
+  if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('\n'));
+
+  it('names the variable in place of a value a top-level env file gave ${VAR}, or a server env file gave a child', () => {
+    expect(withoutEnvValues('spawn failed: file-SECRET-5678 tok-SECRET-1234 child-SECRET-9012', r.desired, env)).toBe('spawn failed: ${FILE_TOKEN} ${TOKEN} ${CHILD_KEY}');
+  });
+
+  it('hides every value an env file holds, used or not', () => {
+    expect(withoutEnvValues('unused-file-secret loses-to-the-process', r.desired, env)).toBe('${UNUSED_IN_FILE} ${TOKEN}');
+  });
+});

@@ -1,6 +1,6 @@
 // Test harness: a real gateway on an ephemeral loopback port, a manifest in a temp folder, and the log
 // kept in memory so tests can read what was logged. Every harness is closed in afterEach.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,9 +31,14 @@ export function manifest(servers: string, head = ''): string {
   return `version: 1\nlisten: { host: 127.0.0.1, port: 0 }\n${head}servers:\n${servers || '  {}'}\n`;
 }
 
-export async function startHarness(yaml: string, options: Partial<GatewayOptions> = {}): Promise<Harness> {
+/** `files`: more files to write beside the manifest before the gateway starts (path relative to its folder → text). */
+export async function startHarness(yaml: string, options: Partial<GatewayOptions> = {}, files: Readonly<Record<string, string>> = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcp-gw-'));
   const file = path.join(dir, 'mcp-gateway.yaml');
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
   writeFileSync(file, yaml);
   const logs: string[] = [];
   const log = createLogger({ level: 'debug', destination: { write: (s: string) => void logs.push(s) } });
@@ -130,4 +135,13 @@ export async function getJson(url: string, init?: RequestInit): Promise<Json> {
 
 export async function post(url: string): Promise<Json> {
   return getJson(url, { method: 'POST' });
+}
+
+/** The names of the environment variables of `name`'s child (the demo's env_names tool), once it answers. */
+export async function envNames(url: string, name: string): Promise<string[]> {
+  const r = await waitFor(async () => {
+    const answer = await command(url, name, callTool(1, 'env_names', {}));
+    return answer.status === 200 ? (answer.body as Json) : undefined;
+  }, `${name} answers env_names`);
+  return String(r.result.content[0].text).split(',');
 }

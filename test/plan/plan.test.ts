@@ -8,6 +8,7 @@ function spec(name: string, over: Partial<ServerSpec> = {}): ServerSpec {
     command: 'node',
     args: ['a.js'],
     env: { A: '1' },
+    envFromFile: {},
     cwd: '/srv',
     enabled: true,
     sharing: 'shared',
@@ -39,6 +40,14 @@ describe('plan', () => {
     const p = plan(map(spec('a', { args: ['b.js'], env: { A: 'secret-2' } })), map(spec('a')));
     expect(p.restart).toEqual([{ name: 'a', changed: ['args', 'env.A'] }]);
     expect(JSON.stringify(p)).not.toContain('secret-2');
+  });
+
+  it('restarts when a variable from the envFile changed, naming its key as "env.KEY (from envFile)", never its value', () => {
+    const p = plan(map(spec('a', { envFromFile: { TOKEN: 'secret-new', ADDED: 'secret-added' } })), map(spec('a', { envFromFile: { TOKEN: 'secret-old', GONE: 'x' } })));
+    expect(p.restart).toEqual([{ name: 'a', changed: ['envFromFile.ADDED', 'envFromFile.GONE', 'envFromFile.TOKEN'] }]);
+    expect(summarize(p)).toBe('restarted a (env.ADDED (from envFile), env.GONE (from envFile), env.TOKEN (from envFile))');
+    expect(JSON.stringify(p) + summarize(p)).not.toContain('secret');
+    expect(plan(map(spec('a', { envFromFile: { T: '1' } })), map(spec('a', { envFromFile: { T: '1' } }))).keep).toEqual(['a']);
   });
 
   it('updates in place when only settings change', () => {
