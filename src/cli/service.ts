@@ -2,7 +2,7 @@
 // gateway with absolute paths: the node running this command, this package's bin, the manifest. The most
 // common failure of a hand-written unit is `ExecStart=node` where systemd cannot find node (nvm, fnm and
 // volta put it on a shell's PATH, which systemd never sees). It runs no systemctl command: it prints them.
-import { existsSync, lstatSync, readFileSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,16 +63,8 @@ async function install(scope: UnitScope, config: string | undefined, dryRun: boo
   const stopTimeouts = [...servers.values()].map((s) => s.stopTimeoutMs);
   const node = process.execPath;
   const file = unitFile(scope, io.env);
-  const unit = serviceUnit({
-    scope,
-    origin: 'installed',
-    node,
-    bin: BIN,
-    manifest,
-    root: ROOT,
-    timeoutStopSec: stopTimeoutSec(listen.shutdownGraceMs, stopTimeouts),
-    path: servicePath(node),
-  });
+  const timeoutStopSec = stopTimeoutSec(listen.shutdownGraceMs, stopTimeouts);
+  const unit = serviceUnit({ scope, origin: 'installed', node, bin: BIN, manifest, root: ROOT, timeoutStopSec, path: servicePath(node) });
 
   const refusals = scope === 'system' ? dynamicUserProblems([{ file: node, need: 'execute' }, { file: BIN, need: 'read' }, { file: manifest, need: 'read' }]) : [];
   const existing = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
@@ -99,17 +91,17 @@ async function install(scope: UnitScope, config: string | undefined, dryRun: boo
     io.out(`${file} already holds this unit; nothing changed`);
     return 0;
   }
-  mkdirSync(path.dirname(file), { recursive: true });
-  // Written whole or not at all: a reader (systemctl daemon-reload) never sees half a unit.
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, unit, { mode: 0o644 });
-  renameSync(temp, file);
+  const problem = writeUnit(file, unit);
+  if (problem !== undefined) {
+    say(`cannot write ${file}: ${problem}`);
+    return 1;
+  }
   const ctl = systemctl(scope);
   io.out(`${existing === undefined ? 'wrote' : 'replaced'} ${file}`);
   io.out(`  node      ${node} (${process.version})`);
   io.out(`  gateway   ${BIN}`);
   io.out(`  manifest  ${manifest}`);
-  io.out(`  TimeoutStopSec from listen.shutdownGrace ${listen.shutdownGraceMs / 1000} s and the largest stopTimeout ${Math.max(0, ...stopTimeouts) / 1000} s`);
+  io.out(`  TimeoutStopSec=${timeoutStopSec}s (listen.shutdownGrace ${listen.shutdownGraceMs / 1000} s, largest stopTimeout ${Math.max(0, ...stopTimeouts) / 1000} s)`);
   io.out('Next:');
   if (existing !== undefined) io.out(`  ${ctl} daemon-reload && ${ctl} restart mcp-gateway`);
   else io.out(`  ${ctl} daemon-reload && ${ctl} enable --now mcp-gateway`);
@@ -146,7 +138,12 @@ async function uninstall(scope: UnitScope, dryRun: boolean, io: Io): Promise<num
     say(`removing ${file} needs root: run it as root (sudo)`);
     return 1;
   }
-  unlinkSync(file);
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    say(`cannot remove ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    return 1;
+  }
   io.out(`removed ${file}`);
   io.out('Next:');
   io.out(`  ${ctl} stop mcp-gateway    # if it still runs`);
@@ -214,6 +211,25 @@ function ancestors(file: string): string[] {
 }
 
 const mode = (file: string): string => (statSync(file).mode & 0o7777).toString(8).padStart(4, '0');
+
+/** Writes the unit whole or not at all (a daemon-reload never reads half of it); the error code, or undefined. */
+function writeUnit(file: string, unit: string): string | undefined {
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(temp, unit);
+    chmodSync(temp, 0o644); // whatever the umask: a unit is not secret, and systemctl reads it as the user
+    renameSync(temp, file);
+    return undefined;
+  } catch (err) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never written
+    }
+    return (err as NodeJS.ErrnoException).code ?? String(err);
+  }
+}
 
 /** A word for a POSIX shell: single-quoted unless it is plain. */
 function shellWord(word: string): string {
