@@ -252,6 +252,15 @@ describe('mcp-gateway service install --user / uninstall --user', SLOW, () => {
     expect(existsSync(path.join(dir, 'mcp-gateway.service'))).toBe(true);
   });
 
+  it('a unit folder that cannot be made: the reason, exit 1', async () => {
+    const manifest = manifestIn(tempDir());
+    const notADir = path.join(tempDir(), 'file');
+    writeFileSync(notADir, '');
+    const r = await run(['install', '--user', '--config', manifest], { XDG_CONFIG_HOME: notADir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot write ${path.join(notADir, 'systemd', 'user', 'mcp-gateway.service')}: ENOTDIR`);
+  });
+
   it('usage errors: no action, an unknown one, an option the action lacks', async () => {
     expect((await cli(['service'])).code).toBe(2);
     expect((await cli(['service', 'start'])).stderr).toContain('unknown action "start"');
