@@ -1,5 +1,6 @@
 // The command line: `run` serves a manifest; `validate` and `plan` check and compare manifests without
-// starting anything (for editors, CI and GitOps); `status` shows a running gateway.
+// starting anything (for editors, CI and GitOps); `status` shows a running gateway; `service` writes the
+// systemd unit that runs it.
 // Each command's modules are imported when it runs: status needs no YAML or schema compiler, and none but
 // run needs the gateway (Koa, pino, chokidar); a short command then starts in a fraction of the time.
 import { parseArgs } from 'node:util';
@@ -13,9 +14,11 @@ Usage:
   mcp-gateway plan FILE [--against URL|FILE] [--json]   what applying FILE would change
   mcp-gateway status [--url URL] [--json]           the servers of a running gateway
   mcp-gateway hash-key [--generate] < KEY           the sha256 of a key, for auth.keys[].sha256
+  mcp-gateway service install [--user] [--config FILE] [--dry-run]   a systemd unit that runs it
+  mcp-gateway service uninstall [--user] [--dry-run]
   mcp-gateway --version | --help | COMMAND --help
 
-Exit codes: run, validate, status, hash-key: 0 ok, 1 failed, 2 usage error.
+Exit codes: run, validate, status, hash-key, service: 0 ok, 1 failed, 2 usage error.
             plan: 0 no changes, 2 changes, 1 error (terraform plan -detailed-exitcode).`;
 
 const KEY_HELP = `The admin key is sent as "Authorization: Bearer KEY"; it is read from --key-file FILE (first line) or
@@ -100,6 +103,31 @@ only hashes). The key is read from stdin (its first line, trimmed), never from t
 
 Exit codes: 0 ok; 1 no usable key on stdin (empty, shorter than 16 characters, or with spaces); 2 usage
 error (also when stdin is a terminal: pipe the key in).`,
+
+  service: `Usage: mcp-gateway service install [--user] [--config FILE] [--dry-run]
+       mcp-gateway service uninstall [--user] [--dry-run]
+
+install writes a systemd unit that runs this gateway by absolute paths: the node running this command
+(systemd does not see the PATH that nvm, fnm or volta set up), this package's bin/mcp-gateway.js and the
+manifest FILE (default ./mcp-gateway.yaml, or MCP_GATEWAY_CONFIG; it must load), with the heap flags,
+ExecReload sending SIGHUP, KillMode=mixed, and TimeoutStopSec 1.5 × the manifest's worst-case stop
+(shutdownGrace + 1 s + 2 × stopTimeout), at least 45 s. It runs no systemctl command: it prints them.
+
+  (default)  /etc/systemd/system/mcp-gateway.service, as root; the service runs as a dynamic user with the
+             hardening of systemd/mcp-gateway.service, so node, the package and the manifest must be
+             readable by every user, and not under /tmp (it gets a private /tmp)
+  --user     \$XDG_CONFIG_HOME/systemd/user/mcp-gateway.service (default ~/.config/systemd/user/): runs as
+             you, WantedBy=default.target; \`loginctl enable-linger \$USER\` starts it at boot without a login
+  --dry-run  print the unit on stdout and the path on stderr; write nothing
+
+A unit already there is replaced only when install wrote it (it carries a marker line). After switching
+node versions, run install again.
+
+uninstall removes the unit install wrote, never another file, and prints the commands to stop it and
+reload systemd. It refuses while the unit is enabled (\`systemctl disable\` needs the file): disable first.
+
+Exit codes: 0 done (dry run: would be done); 1 refused (the manifest does not load, not root, a unit install
+did not write, still enabled, a path the dynamic user cannot read); 2 usage error.`,
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -130,6 +158,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       return (await import('./status.ts')).statusMain(rest, io);
     case 'hash-key':
       return hashKey(rest, io);
+    case 'service':
+      return (await import('./service.ts')).serviceMain(rest, io);
     default:
       return run(rest, io);
   }

@@ -32,9 +32,23 @@ function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return { ...base, ...env };
 }
 
+export interface CliOptions {
+  /** The node that runs the bin (default: this one). */
+  readonly node?: string;
+  /** Its working directory (default: the checkout). */
+  readonly cwd?: string;
+  /** Run as this user id (the test runs as root). */
+  readonly uid?: number;
+}
+
 /** Runs the bin with `args`; `input`, when given, is its stdin (else stdin is /dev/null). */
-export function cli(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<CliResult> {
-  const proc = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(env), stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+export function cli(args: string[], env: Record<string, string | undefined> = {}, input?: string, options: CliOptions = {}): Promise<CliResult> {
+  const proc = spawn(options.node ?? process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: cliEnv(env),
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
+  });
   if (input !== undefined) proc.stdin!.end(input);
   let stdout = '';
   let stderr = '';

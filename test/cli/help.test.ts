@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cli } from './cli.ts';
 
 describe('mcp-gateway --help', () => {
-  for (const command of ['run', 'validate', 'plan', 'status']) {
+  for (const command of ['run', 'validate', 'plan', 'status', 'service']) {
     it(`${command} --help prints its usage and exit codes, exit 0`, async () => {
       for (const args of [[command, '--help'], [command, '-h'], ['help', command]]) {
         const r = await cli(args);
@@ -16,7 +16,7 @@ describe('mcp-gateway --help', () => {
   it('prints the overview with every command; no command at all is a usage error (2)', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    for (const c of ['run', 'validate', 'plan', 'status']) expect(help.stdout).toContain(`mcp-gateway ${c}`);
+    for (const c of ['run', 'validate', 'plan', 'status', 'service']) expect(help.stdout).toContain(`mcp-gateway ${c}`);
     expect(help.stdout).toContain('Exit codes');
     expect((await cli([])).code).toBe(2);
     const unknown = await cli(['deploy']);

@@ -1,6 +1,7 @@
 // The V8 heap settings reach the gateway however it is started: `npm start`'s flags, the shebang, the
 // systemd unit, and `node bin/mcp-gateway.js run` (which relaunches node with them). Real processes.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,12 +38,15 @@ async function heapGauge(g: GatewayProcess): Promise<number> {
 }
 
 describe('HEAP_FLAGS', () => {
-  it('are the flags of npm start, of the bin shebang and of the systemd unit', () => {
+  it('are the flags of npm start, of the bin shebang, of the systemd unit and of the PM2 ecosystem file', () => {
     expect(START_FLAGS).toEqual(HEAP_FLAGS);
     const shebang = readFileSync(path.join(ROOT, 'bin', 'mcp-gateway.js'), 'utf8').split('\n', 1)[0]!;
     expect(shebang).toBe(`#!/usr/bin/env -S node ${HEAP_FLAGS.join(' ')}`);
     const unit = readFileSync(path.join(ROOT, 'systemd', 'mcp-gateway.service'), 'utf8');
     expect(/^ExecStart=\S+ (.*) \S+mcp-gateway\.js run/m.exec(unit)?.[1]).toBe(HEAP_FLAGS.join(' '));
+    // PM2 (test/deploy/pm2.test.ts runs it); `service install` units: test/cli/service-unit.test.ts.
+    const ecosystem = createRequire(import.meta.url)(path.join(ROOT, 'ecosystem.config.cjs')) as { apps: { node_args: string[] }[] };
+    expect(ecosystem.apps.map((a) => a.node_args)).toEqual([HEAP_FLAGS]);
   });
 });
 

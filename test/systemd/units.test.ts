@@ -2,34 +2,20 @@
 // missing binaries all show up there. It checks that each Exec*= binary exists on THIS machine, and the units
 // name the paths of a production host (/usr/bin/node, /usr/bin/git), so it runs on copies in a temp folder
 // where a binary missing here is replaced by this node (only its existence is checked, nothing is run).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// The user unit (*.user.service) is checked as a user manager would load it (--user).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SHIPPED_UNITS, serviceUnit } from '../../src/cli/service-unit.ts';
 import { ROOT } from '../helpers/gateway.ts';
+import { SYSTEMD_TOOL, cannotVerify, verifyUnits } from '../helpers/systemd.ts';
 import { needTool } from '../helpers/tools.ts';
 
 const UNITS = path.join(ROOT, 'systemd');
 const files = readdirSync(UNITS).filter((f) => /\.(service|timer|path)$/.test(f)).sort();
 const dir = mkdtempSync(path.join(tmpdir(), 'mcp-gw-units-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function verify(paths: string[]): { status: number | null; output: string; error?: Error } {
-  const r = spawnSync('systemd-analyze', ['verify', ...paths], { encoding: 'utf8', env: { ...process.env, SYSTEMD_LOG_COLOR: '0', SYSTEMD_PAGER: '' } });
-  return { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim(), error: r.error };
-}
-
-/** Why systemd-analyze cannot verify anything here (not installed, or fails on a unit that is surely fine); undefined when it can. */
-function cannotVerify(): string | undefined {
-  const control = path.join(dir, 'control-check.service');
-  writeFileSync(control, `[Unit]\nDescription=control\n[Service]\nType=oneshot\nExecStart=${process.execPath} -e 0\n`);
-  const r = verify([control]);
-  rmSync(control);
-  if (r.error !== undefined) return `it cannot run (${r.error.message})`;
-  if (r.status !== 0) return `systemd-analyze verify fails even on a trivial unit here: ${r.output}`;
-  return undefined;
-}
 
 /** The unit text with every Exec*= binary that does not exist here replaced by this node. */
 function forThisMachine(text: string): string {
@@ -39,23 +25,34 @@ function forThisMachine(text: string): string {
 }
 
 describe('systemd units', () => {
-  it('are the service, the GitOps pull service and its timer', () => {
-    expect(files).toEqual(['mcp-gateway-gitops.service', 'mcp-gateway-gitops.timer', 'mcp-gateway.service']);
+  it('are the service, the user service, the GitOps pull service and its timer', () => {
+    expect(files).toEqual(['mcp-gateway-gitops.service', 'mcp-gateway-gitops.timer', 'mcp-gateway.service', 'mcp-gateway.user.service']);
   });
 
-  it('pass systemd-analyze verify without a warning', (ctx) => {
-    needTool(ctx, { name: 'systemd-analyze', missing: cannotVerify(), enable: 'apt-get install -y systemd' });
-    const copies = files.map((f) => {
-      const copy = path.join(dir, f);
-      writeFileSync(copy, forThisMachine(readFileSync(path.join(UNITS, f), 'utf8')));
-      return copy;
-    });
-    const r = verify(copies);
-    // Warnings (unknown key, value that does not parse) do not change the exit code: any line about our
-    // units fails the test. Lines about the host's own units are not ours to fix.
-    const ours = r.output.split('\n').filter((l) => l.includes('mcp-gateway'));
-    expect(ours).toEqual([]);
-    expect(r.status).toBe(0);
+  it('the service and the user service are what `service install` makes (src/cli/service-unit.ts)', () => {
+    for (const { file, spec } of SHIPPED_UNITS) {
+      expect(readFileSync(path.join(UNITS, file), 'utf8'), `systemd/${file} differs: run npx tsx scripts/systemd-units.ts`).toBe(serviceUnit(spec));
+    }
+  });
+
+  it('pass systemd-analyze verify without a warning (the user service as a user manager loads it)', (ctx) => {
+    needTool(ctx, { ...SYSTEMD_TOOL, missing: cannotVerify() });
+    for (const user of [false, true]) {
+      const copies = files
+        .filter((f) => f.endsWith('.user.service') === user)
+        .map((f) => {
+          // A user manager loads the unit by its installed name.
+          const copy = user ? path.join(dir, 'user', f.replace('.user.service', '.service')) : path.join(dir, f);
+          mkdirSync(path.dirname(copy), { recursive: true });
+          writeFileSync(copy, forThisMachine(readFileSync(path.join(UNITS, f), 'utf8')));
+          return copy;
+        });
+      expect(copies.length).toBeGreaterThan(0);
+      const r = verifyUnits(copies, user);
+      // Warnings do not change the exit code: any line about our units fails the test.
+      expect(r.ours).toEqual([]);
+      expect(r.status).toBe(0);
+    }
   });
 
   it('the service runs node with the V8 flags of `npm start`, and stops the gateway first', () => {
@@ -68,5 +65,15 @@ describe('systemd units', () => {
     expect(unit).toMatch(/^KillMode=mixed$/m);
     expect(unit).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
     expect(unit).toMatch(/^Type=exec$/m);
+  });
+
+  it('the user service runs the same command from ~/mcp-gateway, at default.target, as the user', () => {
+    const unit = readFileSync(path.join(UNITS, 'mcp-gateway.user.service'), 'utf8');
+    const system = readFileSync(path.join(UNITS, 'mcp-gateway.service'), 'utf8');
+    const exec = (u: string): string => /^ExecStart=(.*)$/m.exec(u)?.[1] ?? '';
+    expect(exec(unit)).toBe(exec(system).replaceAll('/opt/mcp-gateway/', '%h/mcp-gateway/').replace('/etc/mcp-gateway/', '%h/mcp-gateway/'));
+    expect(unit).toMatch(/^WantedBy=default\.target$/m);
+    expect(unit).not.toMatch(/^(DynamicUser|User)=/m);
+    expect(unit).toMatch(/^KillMode=mixed$/m);
   });
 });
