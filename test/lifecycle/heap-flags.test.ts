@@ -37,12 +37,15 @@ async function heapGauge(g: GatewayProcess): Promise<number> {
 }
 
 describe('HEAP_FLAGS', () => {
-  it('are the flags of npm start, of the bin shebang and of the systemd unit', () => {
+  it('are the flags of npm start, of the bin shebang, of the systemd unit and of the container image', () => {
     expect(START_FLAGS).toEqual(HEAP_FLAGS);
     const shebang = readFileSync(path.join(ROOT, 'bin', 'mcp-gateway.js'), 'utf8').split('\n', 1)[0]!;
     expect(shebang).toBe(`#!/usr/bin/env -S node ${HEAP_FLAGS.join(' ')}`);
     const unit = readFileSync(path.join(ROOT, 'systemd', 'mcp-gateway.service'), 'utf8');
     expect(/^ExecStart=\S+ (.*) \S+mcp-gateway\.js run/m.exec(unit)?.[1]).toBe(HEAP_FLAGS.join(' '));
+    const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    expect(entrypoint.slice(entrypoint.indexOf('node') + 1, -1)).toEqual(HEAP_FLAGS);
   });
 });
 
