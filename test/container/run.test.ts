@@ -139,6 +139,15 @@ describe('docker run, with the manifest folder mounted and the key from an env f
     expect(streamed.body.result.content).toEqual([{ type: 'text', text: 'streamable' }]);
   });
 
+  it('runs `mcp-gateway status` inside the container with the env file\'s key', async (ctx) => {
+    needImage(ctx);
+    await waitRunning(url, 'demo', key);
+    // The test's PORT is not 3001, status's default; MCP_GATEWAY_KEY is in the container's environment.
+    const status = await docker('exec', '-e', `MCP_GATEWAY_URL=${url}`, name, 'mcp-gateway', 'status');
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/demo\s+running/);
+  });
+
   it('applies edits of the mounted manifest made on the host, in place and by rename, without a restart', async (ctx) => {
     needImage(ctx);
     await waitRunning(url, 'demo', key);
@@ -177,6 +186,15 @@ describe('docker run, with the manifest folder mounted and the key from an env f
     expect(reloads).toHaveLength(2);
   });
 
+  it('docker kill -s HUP reaches the gateway through tini: a reload', async (ctx) => {
+    needImage(ctx);
+    const reloads = async (): Promise<number> => (await ok(docker('logs', name))).split('\n').filter((l) => l.includes('"trigger":"signal"')).length;
+    expect(await reloads()).toBe(0);
+    await ok(docker('kill', '-s', 'HUP', name), 'docker kill -s HUP');
+    expect(await waitFor(async () => (await reloads()) === 1, 'a reload by signal')).toBe(true);
+    expect(await inspect(name, '{{.State.Running}} {{.RestartCount}}')).toBe('true 0');
+  });
+
   it('docker stop: SIGTERM reaches the gateway through tini, which stops its children and exits 0; no process is left', async (ctx) => {
     needImage(ctx);
     const rows: Proc[] = await top(name);
@@ -193,6 +211,26 @@ describe('docker run, with the manifest folder mounted and the key from an env f
     expect(exits.map((l) => l.server).sort()).toEqual(['demo', 'second', 'third']);
     for (const e of exits) expect(e.signal, String(e.server)).toBeNull();
     expect(logs.at(-1)?.msg).toBe('stopped');
+  });
+});
+
+describe('a bind mount of the manifest FILE alone (why README says to mount the folder)', () => {
+  it('shows in-place writes, but stays on the old file when the host replaces it by rename (an editor\'s atomic save)', async (ctx) => {
+    needImage(ctx);
+    const dir = tempDir();
+    const file = path.join(dir, 'mcp-gateway.yaml');
+    writeFileSync(file, '# first\n');
+    const name = uniqueName('file-mount');
+    containers.push(name);
+    await ok(docker('run', '-d', '--name', name, '--label', `${LABEL}=1`, '--entrypoint', 'sleep', '-v', `${file}:/etc/mcp-gateway/mcp-gateway.yaml:ro`, IMAGE, 'infinity'), 'docker run');
+    const inside = async (): Promise<string> => ok(docker('exec', name, 'cat', '/etc/mcp-gateway/mcp-gateway.yaml'), 'docker exec cat');
+    expect(await inside()).toBe('# first\n');
+    writeFileSync(file, '# second, in place\n');
+    expect(await inside()).toBe('# second, in place\n');
+    writeFileSync(path.join(dir, 'next.yaml'), '# third, by rename\n');
+    renameSync(path.join(dir, 'next.yaml'), file);
+    expect(readFileSync(file, 'utf8')).toBe('# third, by rename\n');
+    expect(await inside()).toBe('# second, in place\n');
   });
 });
 
