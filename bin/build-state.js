@@ -1,9 +1,11 @@
 // Whether dist/ was built from the src/ and schemas/ now on disk: `npm run build` writes dist/.built
 // after tsc succeeds, so anything newer under src/ or schemas/ means a pull (or an edit) nobody rebuilt.
+// A package without src/ (the container image ships dist/ alone) runs dist/.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 function newest(dir) {
+  if (!existsSync(dir)) return 0;
   let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);

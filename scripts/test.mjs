@@ -2,24 +2,29 @@
 // `npm test`: the type check, then every vitest test; ends with one plain line
 // "N passed, N failed, N skipped" (the type check counts as one test) and exits non-zero when anything
 // failed. A skipped test is never counted as passed, and under CI=true a skip is a failure.
+// `npm run test:container` (`--container`): the container tests instead (vitest.container.config.ts),
+// with no type check of their own, counted and summed up the same way.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-const extra = process.argv.slice(2);
+const container = process.argv[2] === '--container';
+const extra = container ? ['--config', 'vitest.container.config.ts', ...process.argv.slice(3)] : process.argv.slice(2);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
 
 // The type check of everything, then the build of src/ into dist/ (what bin/mcp-gateway.js runs, and so
-// what the CLI tests run): one counted step.
-const tsc = spawnSync('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], { stdio: 'inherit' });
-const build = tsc.status === 0 ? spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' }) : tsc;
-if (build.status === 0) passed++;
-else {
-  failed++;
-  console.error('typecheck or build failed');
+// what the CLI tests run): one counted step. The container tests build the image from the sources instead.
+if (!container) {
+  const tsc = spawnSync('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  const build = tsc.status === 0 ? spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' }) : tsc;
+  if (build.status === 0) passed++;
+  else {
+    failed++;
+    console.error('typecheck or build failed');
+  }
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'mcp-gateway-test-'));

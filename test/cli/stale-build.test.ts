@@ -34,6 +34,13 @@ describe('buildState (which code bin/mcp-gateway.js runs)', () => {
   it('is stale after a pull nobody rebuilt (sources newer than the build)', () => {
     expect(buildState(tree(3000, 2000))).toBe('stale');
   });
+  it('is current without src/ (the container image ships dist/ and schemas/ alone)', () => {
+    const root = tree(1000, 2000);
+    rmSync(path.join(root, 'src'), { recursive: true });
+    expect(buildState(root)).toBe('current');
+    utimesSync(path.join(root, 'schemas', 'manifest.schema.json'), 3000, 3000);
+    expect(buildState(root)).toBe('stale');
+  });
   it('is missing when nothing was built', () => {
     expect(buildState(tree(1000))).toBe('missing');
   });

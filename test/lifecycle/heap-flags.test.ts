@@ -38,7 +38,7 @@ async function heapGauge(g: GatewayProcess): Promise<number> {
 }
 
 describe('HEAP_FLAGS', () => {
-  it('are the flags of npm start, of the bin shebang, of the systemd unit and of the PM2 ecosystem file', () => {
+  it('are the flags of npm start, of the bin shebang, of the systemd unit, of the PM2 ecosystem file and of the container image', () => {
     expect(START_FLAGS).toEqual(HEAP_FLAGS);
     const shebang = readFileSync(path.join(ROOT, 'bin', 'mcp-gateway.js'), 'utf8').split('\n', 1)[0]!;
     expect(shebang).toBe(`#!/usr/bin/env -S node ${HEAP_FLAGS.join(' ')}`);
@@ -47,6 +47,9 @@ describe('HEAP_FLAGS', () => {
     // PM2 (test/deploy/pm2.test.ts runs it); `service install` units: test/cli/service-unit.test.ts.
     const ecosystem = createRequire(import.meta.url)(path.join(ROOT, 'ecosystem.config.cjs')) as { apps: { node_args: string[] }[] };
     expect(ecosystem.apps.map((a) => a.node_args)).toEqual([HEAP_FLAGS]);
+    const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    expect(entrypoint.slice(entrypoint.indexOf('node') + 1, -1)).toEqual(HEAP_FLAGS);
   });
 });
 
