@@ -74,9 +74,12 @@ describe('memory: large answers through one SSE-preferring session', () => {
         await reader.cancel();
       }
     }
-    // Wait until the last answer has arrived and been kept: the log holds far more than one session's budget.
+    // Wait until every answer has arrived (none in flight) and been kept: the log then holds far more than
+    // one session's budget, and nothing more comes to it from those sessions.
+    const inFlight = async (): Promise<number> => ((await (await fetch(`${url}/mcp/servers`)).json()) as Json).servers[0].inFlight as number;
     let kept = 0;
-    while ((kept = await replayBytes(url)) < GATEWAY_REPLAY_BYTES - SESSION_REPLAY_BYTES) await new Promise((r) => setTimeout(r, 50));
+    while ((await inFlight()) > 0 || (kept = await replayBytes(url)) < GATEWAY_REPLAY_BYTES - SESSION_REPLAY_BYTES) await new Promise((r) => setTimeout(r, 50));
+    kept = await replayBytes(url);
     expect(kept).toBeLessThanOrEqual(GATEWAY_REPLAY_BYTES);
 
     const sid = await initialize(url);
