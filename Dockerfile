@@ -16,6 +16,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ src/
+# src/cli/service-unit.ts takes the heap flags from bin/heap-flags.js (one list for every start path).
+COPY bin/ bin/
 RUN npm run build
 
 # Runtime: production dependencies only, the compiled dist/, and what it reads at run time.

@@ -77,16 +77,15 @@ async function install(scope: UnitScope, config: string | undefined, dryRun: boo
     for (const r of refusals) say(`would refuse: ${r}`);
     return refusals.length > 0 ? 1 : 0;
   }
-  if (refusals.length > 0) {
-    for (const r of refusals) say(r);
-    return 1;
-  }
-  if (scope === 'system' && !isRoot()) {
+  // Everything that stands in the way, at once: a refusal does not hide that root is needed too.
+  const needsRoot = scope === 'system' && !isRoot();
+  for (const r of refusals) say(r);
+  if (needsRoot) {
     say(`writing ${file} needs root. Run it as root with this node (root's PATH may hold another, or none):`);
     io.err(`  sudo ${[node, BIN, 'service', 'install', '--config', manifest].map(shellWord).join(' ')}`);
     io.err('or install a unit for your own user manager: mcp-gateway service install --user');
-    return 1;
   }
+  if (refusals.length > 0 || needsRoot) return 1;
   if (existing === unit) {
     io.out(`${file} already holds this unit; nothing changed`);
     return 0;
@@ -189,9 +188,9 @@ function dynamicUserProblems(files: readonly Needed[]): string[] {
       continue;
     }
     const shown = real === file ? file : `${file} (${real})`;
+    // Every problem of a path, not the first: fixing one should not reveal the next.
     if (/^\/(var\/)?tmp(\/|$)/.test(real)) {
       problems.push(`${shown} is under /tmp: the service gets a private /tmp (PrivateTmp=yes) and would not see it`);
-      continue;
     }
     const closed = ancestors(real).find((dir) => (statSync(dir).mode & 0o001) === 0);
     const bit = need === 'read' ? 0o004 : 0o001;

@@ -104,7 +104,8 @@ describe('mcp-gateway service install --dry-run', SLOW, () => {
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('    command: node', '    stopTimeout: 20s\n    command: node'));
     const r = await cli(['service', 'install', '--dry-run', '--config', manifest], {}, undefined, { node });
     // The dynamic user must reach node, the bin and the manifest: a checkout under a closed home is refused.
-    expect(r.code, r.stderr).toBe(openToOthers(BIN) ? 0 : 1);
+    // A checkout under /tmp (a CI clone, say) is refused too: the system service gets a private /tmp.
+    expect(r.code, r.stderr).toBe(openToOthers(BIN) && !/^\/(var\/)?tmp\//.test(BIN) ? 0 : 1);
     const unit = r.stdout;
     expect(setting(unit, 'ExecStart')).toBe(`${node} ${HEAP_FLAGS.join(' ')} ${BIN} run --config ${manifest}`);
     expect(setting(unit, 'TimeoutStopSec')).toBe('152s'); // 1.5 × (60 s + 1 s + 2 × 20 s)

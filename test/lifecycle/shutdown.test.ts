@@ -76,6 +76,6 @@ describe('shutdown', () => {
     g.proc.kill('SIGKILL');
     await g.exited;
     // The child sees its stdin close and exits by itself.
-    await waitFor(() => !alive(pid), 'child gone', 2000);
+    await waitFor(() => !alive(pid), 'child gone', 10_000);
   });
 });
