@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { asGiven, loadManifest, loadManifestText } from '../config/load.ts';
-import { formatConfigError, type ConfigError, type Desired } from '../config/types.ts';
+import { formatConfigError, type ConfigError } from '../config/types.ts';
 import { manifestNotes } from '../plan/notes.ts';
 import { isEmptyPlan, manifestKey, plan, type Plan } from '../plan/plan.ts';
 import { answerProblem, baseUrl, call, parseOptions, printable, readKey, type Env, type Io } from './args.ts';

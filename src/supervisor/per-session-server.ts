@@ -3,7 +3,6 @@
 // supervisor's, so the reconciler and the API treat both kinds alike.
 import type { ServerSpec } from '../config/types.ts';
 import { Listeners } from '../listeners.ts';
-import type { Logger } from '../log.ts';
 import type { JsonRpcRequest } from '../protocol/jsonrpc.ts';
 import { Router, type Caller, type Tap } from '../router/router.ts';
 import { StderrBuffer } from './stderr-buffer.ts';
