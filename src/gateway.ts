@@ -15,6 +15,7 @@ import { GatewayMetrics, type ServerView } from './metrics/metrics.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Reconciler } from './reconciler/reconciler.ts';
 import { SessionRegistry } from './sessions/registry.ts';
+import { StatelessRegistry } from './stateless/registry.ts';
 import { Gate } from './http/gate.ts';
 import { DEFAULT_SOCKET_GUARD, guardSockets, type SocketGuardOptions } from './http/socket-guard.ts';
 import { shownValue, withoutEnvValues } from './config/shown.ts';
@@ -45,6 +46,8 @@ export interface Gateway {
   readonly server: Server;
   readonly reconciler: Reconciler;
   readonly sessions: SessionRegistry;
+  /** The 2026 stateless path's parked calls, listen streams and per-principal children. */
+  readonly stateless: StatelessRegistry;
   readonly watcher: ManifestWatcher;
   /** The route table the listener serves (and authorizes) by. */
   readonly routes: RouteTable<Serve>;
@@ -95,16 +98,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const listen = first.desired.listen;
   const sessions = new SessionRegistry(reconciler, log);
   sessionsRef = sessions;
+  const stateless = new StatelessRegistry(reconciler, log, VERSION);
   const sse = { ...DEFAULT_SSE_OPTIONS, ...options.sse };
   const gate = new Gate(first.desired, log, options.bodyLimit);
   const bodyLimit = (): number => gate.policy.bodyLimit;
   reconciler.onApplied((desired) => gate.update(desired));
-  gate.onKeysChanged((keys) => sessions.revoke(keys));
+  gate.onKeysChanged((keys) => {
+    sessions.revoke(keys);
+    stateless.revoke(keys);
+  });
 
   let draining = false;
   const http = createHandler({
     reconciler,
     sessions,
+    stateless,
     gate,
     log,
     env,
@@ -180,11 +188,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await watcher.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      stateless.endParked('the gateway is shutting down');
       // Requests in flight may finish, up to the grace period; then the children stop and answer the rest.
       const deadline = Date.now() + graceMs;
       while (inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       if (inFlight() > 0) log.warn({ inFlight: inFlight(), graceMs }, 'shutdown grace over: stopping children with requests in flight');
       await sessions.close();
+      await stateless.close();
       // Stopping the children answers every request in flight (with an error) before the sockets go.
       await reconciler.close();
       guard.close();
@@ -193,6 +203,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })();
     return closing;
   };
-  return { url, server, reconciler, sessions, watcher, routes: http.routes, close };
+  return { url, server, reconciler, sessions, stateless, watcher, routes: http.routes, close };
 }
 

@@ -44,6 +44,11 @@ export class KeyRing {
     return found === undefined ? { kind: 'wrong' } : { kind: 'key', key: found };
   }
 
+  /** The key of this name in the manifest now (its secret may have been rotated since). */
+  byName(name: string): KeySpec | undefined {
+    return this.#keys.find((k) => k.spec.name === name)?.spec;
+  }
+
   /** The key with this name and hash, if the manifest still has it (a reload may have removed it). */
   current(key: KeySpec): KeySpec | undefined {
     return this.#keys.find((k) => k.spec.name === key.name && k.spec.sha256 === key.sha256)?.spec;

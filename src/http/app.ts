@@ -7,6 +7,7 @@ import Koa from 'koa';
 import type { Logger } from '../log.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
+import type { StatelessRegistry } from '../stateless/registry.ts';
 import { ErrorCode } from '../protocol/jsonrpc.ts';
 import type { Gate } from './gate.ts';
 import { adminRoutes } from './admin.ts';
@@ -24,6 +25,7 @@ import type { GatewayMetrics } from '../metrics/metrics.ts';
 export interface AppDeps {
   readonly reconciler: Reconciler;
   readonly sessions: SessionRegistry;
+  readonly stateless: StatelessRegistry;
   readonly gate: Gate;
   readonly log: Logger;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -50,7 +52,7 @@ export function routeTable(deps: AppDeps): RouteTable<Serve> {
     ...statusRoutes({ reconciler, sessions, streams: deps.classicStreams, onKeysChanged, sse }),
     ...adminRoutes({ reconciler, env: deps.env, bodyLimit }),
     // The MCP routes come first: GET /mcp/:server/sse with a session header is theirs.
-    ...mcpRoutes({ reconciler, sessions, log: deps.log, sse, bodyLimit }),
+    ...mcpRoutes({ reconciler, sessions, stateless: deps.stateless, log: deps.log, sse, bodyLimit }),
     ...classicRoutes({ reconciler, sessions, onKeysChanged, sse, bodyLimit, streams: deps.classicStreams }),
   ];
   return new RouteTable(routes.flatMap((r) => (r.method === 'GET' && 'koa' in r.serve && r.stream !== true ? [r, { ...r, method: 'HEAD' }] : [r])));

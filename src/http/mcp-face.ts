@@ -7,13 +7,17 @@ import {
   ErrorCode,
   Header,
   Method,
-  SUPPORTED_PROTOCOL_VERSIONS,
   checkMessage,
+  isValidId,
   isRequest,
   isResponse,
+  type JsonRpcId,
   type JsonRpcMessage,
   type JsonRpcRequest,
 } from '../protocol/jsonrpc.ts';
+import { isModernPost } from '../protocol/modern.ts';
+import type { StatelessRegistry } from '../stateless/registry.ts';
+import { modernPost } from './modern-face.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
 import type { Session } from '../sessions/session.ts';
@@ -29,6 +33,8 @@ import { SseStream, type SseOptions } from './sse.ts';
 export interface McpFaceDeps {
   readonly reconciler: Reconciler;
   readonly sessions: SessionRegistry;
+  /** The 2026 stateless path's parked calls, listen streams and per-principal children. */
+  readonly stateless: StatelessRegistry;
   readonly log: Logger;
   readonly sse: SseOptions;
   /** The current body limit (it follows manifest reloads). */
@@ -75,19 +81,23 @@ export function mcpRoutes(deps: McpFaceDeps): Route<Serve>[] {
   ];
 }
 
-/** Reads and checks one JSON-RPC message; answers the error itself and returns undefined when it is bad. */
-async function readMessage(req: IncomingMessage, res: ServerResponse, limit: number): Promise<JsonRpcMessage | undefined> {
-  const body = await readJson(req, limit);
+/** Checks one parsed body as a JSON-RPC message; answers the error itself and returns undefined when it is bad. */
+function checkBody(body: unknown, res: ServerResponse): JsonRpcMessage | undefined {
   if (Array.isArray(body)) {
     sendError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: batches are not supported; send one message per POST');
     return undefined;
   }
   const checked = checkMessage(body);
   if ('reason' in checked) {
-    sendError(res, 400, ErrorCode.InvalidRequest, `Invalid Request: ${checked.reason}`);
+    sendError(res, 400, ErrorCode.InvalidRequest, `Invalid Request: ${checked.reason}`, idOf(body));
     return undefined;
   }
   return checked.message;
+}
+
+/** Reads and checks one JSON-RPC message; answers the error itself and returns undefined when it is bad. */
+async function readMessage(req: IncomingMessage, res: ServerResponse, limit: number): Promise<JsonRpcMessage | undefined> {
+  return checkBody(await readJson(req, limit), res);
 }
 
 function accepts(req: IncomingMessage, ...types: string[]): boolean {
@@ -103,17 +113,20 @@ function prefersStream(req: IncomingMessage): boolean {
   return sse !== -1 && (json === -1 || sse < json);
 }
 
-/** The session named by Mcp-Session-Id; answers 400 (none given) or 404 (unknown: the client re-initializes). */
-function findSession(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps, principal: KeySpec | undefined): Session | undefined {
-  const id = req.headers[Header.SessionId];
-  if (typeof id !== 'string' || id === '') {
-    sendError(res, 400, ErrorCode.TransportError, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
+/**
+ * The session named by Mcp-Session-Id; answers 400 (none given) or 404 (unknown, whatever the method:
+ * the client then initializes anew). `id`: the request's, which the error echoes.
+ */
+function findSession(server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps, principal: KeySpec | undefined, id: JsonRpcId | null = null): Session | undefined {
+  const sessionId = req.headers[Header.SessionId];
+  if (typeof sessionId !== 'string' || sessionId === '') {
+    sendError(res, 400, ErrorCode.TransportError, 'Bad Request: Mcp-Session-Id header is required (send initialize first)', id);
     return undefined;
   }
-  const session = deps.sessions.get(id);
+  const session = deps.sessions.get(sessionId);
   // A session answers only to the key that opened it: to any other it does not exist.
   if (session === undefined || session.server !== server || session.transport !== 'streamable' || session.key?.name !== principal?.name) {
-    sendError(res, 404, ErrorCode.SessionNotFound, 'Session not found: it ended or expired; initialize a new one');
+    sendError(res, 404, ErrorCode.SessionNotFound, 'Session not found: it ended or expired; initialize a new one', id);
     return undefined;
   }
   return session;
@@ -123,25 +136,26 @@ async function post(server: string, req: IncomingMessage, res: ServerResponse, d
   if (!(req.headers['content-type'] ?? '').includes('application/json')) {
     return sendError(res, 415, ErrorCode.TransportError, 'Unsupported Media Type: Content-Type must be application/json');
   }
+  const body = await readJson(req, deps.bodyLimit());
+  // One URL, two eras: a 2026 request (its headers, its _meta) takes the stateless path, the rest the
+  // 2025 session path. Every error from here on echoes the request's id when it has one.
+  if (isModernPost(req.headers, body)) return modernPost(server, req, res, body, deps, rc);
+  const id = idOf(body);
   if (!accepts(req, 'application/json', 'text/event-stream')) {
-    return sendError(res, 406, ErrorCode.TransportError, 'Not Acceptable: Accept must list application/json and text/event-stream');
+    return sendError(res, 406, ErrorCode.TransportError, 'Not Acceptable: Accept must list application/json and text/event-stream', id);
   }
-  const version = req.headers[Header.ProtocolVersion];
-  if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-    return sendError(res, 400, ErrorCode.TransportError, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version)}; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
-  }
-  const message = await readMessage(req, res, deps.bodyLimit());
+  const message = checkBody(body, res);
   if (message === undefined) return;
   if ('method' in message) rc.rpcMethod = message.method;
 
-  if ('method' in message && message.method === Method.Initialize && isRequest(message)) {
-    if (req.headers[Header.SessionId] !== undefined) {
-      return sendError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: initialize starts a new session; send it without Mcp-Session-Id', message.id);
-    }
+  if ('method' in message && message.method === Method.Initialize && isRequest(message) && req.headers[Header.SessionId] === undefined) {
     return initialize(server, message, res, deps, rc.principal);
   }
-  const session = findSession(server, req, res, deps, rc.principal);
+  const session = findSession(server, req, res, deps, rc.principal, id);
   if (session === undefined) return;
+  if ('method' in message && message.method === Method.Initialize) {
+    return sendError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: this session is initialized already; send initialize without Mcp-Session-Id to start a new one', id);
+  }
   if (isResponse(message)) {
     session.answer(message);
     return sendEmpty(res, 202);
@@ -153,9 +167,16 @@ async function post(server: string, req: IncomingMessage, res: ServerResponse, d
   // A client that drops a plain POST gives the request up: the child hears a cancel. Once events with ids
   // went out, a drop is no cancel (the spec says so): the client may resume with Last-Event-ID, and the
   // answer waits in the session's event log, bounded by requestTimeout.
-  const answer = new PostAnswer(res, deps.sse, BASE_HEADERS, prefersStream(req));
+  const answer = new PostAnswer(res, deps.sse, BASE_HEADERS, prefersStream(req), session.primer(message.id));
   const onGone = whenClientGoes(res);
   await session.request(message, answer, (giveUp) => onGone(() => void (answer.resumable || giveUp())));
+}
+
+/** The request's id, when the body is an object that has a valid one (errors echo it). */
+function idOf(body: unknown): JsonRpcId | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+  const id = (body as Record<string, unknown>).id;
+  return isValidId(id) ? id : null;
 }
 
 async function initialize(server: string, message: JsonRpcRequest, res: ServerResponse, deps: McpFaceDeps, principal: KeySpec | undefined): Promise<void> {
@@ -190,8 +211,10 @@ function get(server: string, req: IncomingMessage, res: ServerResponse, deps: Mc
   if (session.hasStream) {
     return sendError(res, 409, ErrorCode.TransportError, 'Conflict: this session already has a GET stream open');
   }
+  const missed = resumed === undefined ? [] : session.events.after(last, resumed);
   const stream = new SseStream(res, deps.sse, BASE_HEADERS);
-  if (resumed !== undefined) for (const e of session.events.after(last, resumed)) stream.send(e.data, undefined, String(e.seq));
+  stream.prime(session.primer()());
+  for (const e of missed) stream.send(e.data, undefined, String(e.seq));
   session.attachStream(new StreamSink(stream));
   session.touch();
   stream.onClose(() => session.touch());

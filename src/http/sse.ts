@@ -10,6 +10,9 @@ export interface SseOptions {
   readonly maxBufferedBytes: number;
 }
 
+/** What the priming event tells a client to wait before it reconnects a broken stream. */
+export const SSE_RETRY_MS = 1000;
+
 export const DEFAULT_SSE_OPTIONS: SseOptions = { keepAliveMs: 15_000, maxBufferedBytes: 1024 * 1024 };
 
 export class SseStream {
@@ -44,6 +47,15 @@ export class SseStream {
     if (event !== undefined) frame += `event: ${event}\n`;
     if (id !== undefined) frame += `id: ${id}\n`;
     this.#write(`${frame}data: ${data}\n\n`);
+  }
+
+  /**
+   * The priming event (2025-11-25): an event id and empty data before anything else, so that a client
+   * whose connection breaks before the first real event can still resume, and `retry`, the wait before
+   * it reconnects.
+   */
+  prime(id: string, retryMs = SSE_RETRY_MS): void {
+    this.#write(`id: ${id}\nretry: ${retryMs}\ndata: \n\n`);
   }
 
   /** Runs `fn` when the stream closes, for whatever reason. */

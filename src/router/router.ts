@@ -36,6 +36,9 @@ export type { Availability, Caller, FailureKind, Observer, Outcome, RequestOptio
  */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+/** MissingRequiredClientCapabilityError (2026-07-28), what a child hears when a 2026 caller did not declare what it asks. */
+const MISSING_CAPABILITY = -32021;
+
 export interface RouterOptions {
   readonly server: string;
   readonly log: Logger;
@@ -217,14 +220,15 @@ export class Router {
   }
 
   /**
-   * The kept InitializeResult, speaking the client's revision when the gateway knows it too: the
-   * revisions differ in additions a client of an older one ignores, and a client that is refused its
-   * revision often gives up.
+   * The kept InitializeResult, in the revision the child negotiated, or the client's own when that is
+   * older and the gateway speaks it too (revisions add; a newer child's messages read as the older one).
+   * Never a revision newer than the child's: the client would use what the child does not know.
    */
   #initializeAnswer(message: JsonRpcRequest): Record<string, unknown> {
     const result = this.#initializeResult!;
     const asked = message.params?.protocolVersion;
-    if (typeof asked !== 'string' || asked === result.protocolVersion || !SUPPORTED_PROTOCOL_VERSIONS.includes(asked)) return result;
+    const child = result.protocolVersion;
+    if (typeof asked !== 'string' || typeof child !== 'string' || asked >= child || !SUPPORTED_PROTOCOL_VERSIONS.includes(asked)) return result;
     return { ...result, protocolVersion: asked };
   }
 
@@ -381,6 +385,12 @@ export class Router {
     const route = chooseRecipient(m.method, { exclusive: this.#exclusive, offered: this.#offered, connected: this.#connected, pending: this.#requests.sentRequests() });
     if ('refusal' in route) {
       // Nobody can answer: say so at once, so the child never waits for an answer that cannot come.
+      const missing = route.missing;
+      if (missing !== undefined && missing.caller.onMissingCapability !== undefined) {
+        this.#write(errorResponse(m.id, MISSING_CAPABILITY, `mcp-gateway: ${route.refusal}`, { requiredCapabilities: { [missing.capability]: {} } }));
+        missing.caller.onMissingCapability(missing.capability, m.method);
+        return;
+      }
       this.#write(errorResponse(m.id, ErrorCode.MethodNotFound, `mcp-gateway: ${route.refusal}`));
       return;
     }

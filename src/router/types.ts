@@ -19,6 +19,13 @@ export interface RouteResult {
 /** Someone who sends requests through the router: the classic API, an MCP session, the gateway itself. */
 export interface Caller {
   readonly id: string;
+  /** Who the caller acts for (a key's name, '' without keys), where it is known: attribution never crosses it. */
+  readonly principal?: string;
+  /**
+   * A 2026 call parked on an input-required round: its child is blocked on the client's answers, so a
+   * new request of the child most likely belongs to another call that is still running.
+   */
+  readonly parked?: boolean;
   /** Client capabilities this caller's client declared (`sampling`, `elicitation`, `roots`). */
   readonly capabilities?: ReadonlySet<string>;
   /**
@@ -31,6 +38,12 @@ export interface Caller {
    * belongs to, when there is exactly one. Resolves with the client's answer (any id: the router restores it).
    */
   onRequest?(message: JsonRpcRequest, relatedId: JsonRpcId | undefined): Promise<JsonRpcResponse>;
+  /**
+   * The child asked this caller's client for something it did not declare (`capability`). A caller that
+   * has this is told (a 2026 client gets -32021 in the child's place) and the child's request is refused;
+   * without it, the child's request is refused alone.
+   */
+  onMissingCapability?(capability: string, method: string): void;
 }
 
 export interface RequestOptions {

@@ -51,6 +51,8 @@ export class Session implements Caller {
   readonly transport: Transport;
   /** The key that opened the session (undefined when the gateway has no keys); only it may use the session. */
   readonly key: KeySpec | undefined;
+  /** The key's name ('' without keys): the router never attributes another principal's question here. */
+  readonly principal: string;
   /** What a reconnecting client may get again: events not known to be delivered, within the budgets. */
   readonly events: EventLog;
   protocolVersion = DEFAULT_HTTP_PROTOCOL_VERSION;
@@ -75,6 +77,7 @@ export class Session implements Caller {
     this.server = server;
     this.transport = transport;
     this.key = key;
+    this.principal = key?.name ?? '';
     this.events = new EventLog(budget);
   }
 
@@ -120,6 +123,15 @@ export class Session implements Caller {
   attachStream(sink: Sink): void {
     this.#standalone = sink;
     this.#hadStream = true;
+  }
+
+  /**
+   * Mints the priming event of a stream (the request `requestId`'s, else the GET stream): kept in the
+   * event log (empty data) so that a client that saw only it can resume from it.
+   */
+  primer(requestId?: JsonRpcId): () => string {
+    const stream = requestId === undefined ? GET_STREAM : `req:${keyOf(requestId)}`;
+    return () => String(this.events.append(stream, ''));
   }
 
   /** Continues a request's stream on a new connection (Last-Event-ID pointed at it); false if it is over. */

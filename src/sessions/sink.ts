@@ -60,15 +60,25 @@ export class PostAnswer implements Sink {
   readonly #sse: SseOptions;
   readonly #headers: Record<string, string>;
   readonly #preferStream: boolean;
+  readonly #prime: (() => string) | undefined;
   #stream: SseStream | undefined;
   #done = false;
 
   /** `preferStream`: the client ranked text/event-stream first in Accept, so even a lone answer is SSE. */
-  constructor(res: ServerResponse, sse: SseOptions, headers: Record<string, string>, preferStream = false) {
+  /** `prime`: mints the id of the priming event that starts the SSE form (2025 sessions); none, no priming. */
+  constructor(res: ServerResponse, sse: SseOptions, headers: Record<string, string>, preferStream = false, prime?: () => string) {
     this.#res = res;
     this.#sse = sse;
     this.#headers = headers;
     this.#preferStream = preferStream;
+    this.#prime = prime;
+  }
+
+  #openStream(): SseStream {
+    if (this.#stream !== undefined) return this.#stream;
+    this.#stream = new SseStream(this.#res, this.#sse, this.#headers);
+    if (this.#prime !== undefined) this.#stream.prime(this.#prime());
+    return this.#stream;
   }
 
   get open(): boolean {
@@ -86,13 +96,12 @@ export class PostAnswer implements Sink {
 
   send(data: string, eventId?: string): void {
     if (!this.open) return;
-    this.#stream ??= new SseStream(this.#res, this.#sse, this.#headers);
-    this.#stream.send(data, undefined, eventId);
+    this.#openStream().send(data, undefined, eventId);
   }
 
   finish(data: string, eventId?: string, status = 200): boolean {
     if (!this.open) return false;
-    if (this.#preferStream && status === 200) this.#stream ??= new SseStream(this.#res, this.#sse, this.#headers);
+    if (this.#preferStream && status === 200) this.#openStream();
     this.#done = true;
     if (this.#stream !== undefined) {
       this.#stream.send(data, undefined, eventId);

@@ -1,0 +1,126 @@
+// The 2026-07-28 stateless path of an MCP endpoint: a POST whose era is modern (protocol/modern.ts says
+// which) is checked (headers against body, version, _meta), then answered here (server/discover, removed
+// methods), opened as a subscriptions/listen stream, or sent to the child as a StatelessCall, which
+// turns the child's server-to-client requests into input-required rounds. No session, no GET, no
+// Last-Event-ID: every answer belongs to its own POST.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode, checkMessage, errorResponse, isRequest, type JsonRpcId, type JsonRpcRequest } from '../protocol/jsonrpc.ts';
+import {
+  INPUT_REQUIRED_METHODS,
+  ModernMethod,
+  REMOVED_METHODS,
+  checkModernRequest,
+  discoverResult,
+  honouredFilter,
+  refusal,
+  toChildParams,
+} from '../protocol/modern.ts';
+import { PostAnswer } from '../sessions/sink.ts';
+import { ListenStream } from '../stateless/listen-stream.ts';
+import { callDigest } from '../stateless/request-state.ts';
+import type { ModernBinding, StatelessRegistry } from '../stateless/registry.ts';
+import type { Reconciler } from '../reconciler/reconciler.ts';
+import { BASE_HEADERS, sendEmpty, sendJson } from './answer.ts';
+import type { RequestContext } from './request-context.ts';
+import { SseStream, type SseOptions } from './sse.ts';
+
+export interface ModernFaceDeps {
+  readonly reconciler: Reconciler;
+  readonly stateless: StatelessRegistry;
+  readonly sse: SseOptions;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function fail(res: ServerResponse, status: number, id: JsonRpcId | null, code: number, message: string, data?: unknown): void {
+  sendJson(res, status, errorResponse(id, code, message, data));
+}
+
+export async function modernPost(server: string, req: IncomingMessage, res: ServerResponse, body: unknown, deps: ModernFaceDeps, rc: RequestContext): Promise<void> {
+  const id = isObject(body) && (typeof body.id === 'string' || typeof body.id === 'number') ? body.id : null;
+  const accept = req.headers.accept ?? '';
+  if (!accept.includes('*/*') && !(accept.includes('application/json') && accept.includes('text/event-stream'))) {
+    return fail(res, 406, id, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must list application/json and text/event-stream');
+  }
+  if (Array.isArray(body)) return fail(res, 400, null, ErrorCode.InvalidRequest, 'Invalid Request: batches are not supported; send one message per POST');
+  const checked = checkMessage(body);
+  if ('reason' in checked) return fail(res, 400, id, ErrorCode.InvalidRequest, `Invalid Request: ${checked.reason}`);
+  const message = checked.message;
+  if (!('method' in message)) return fail(res, 400, id, ErrorCode.InvalidRequest, 'Invalid Request: clients send no responses in 2026-07-28 (input goes in inputResponses)');
+  rc.rpcMethod = message.method;
+  // 2026 defines no client notifications over HTTP (closing a stream cancels); accept and drop any.
+  if (!isRequest(message)) return sendEmpty(res, 202);
+
+  const valid = checkModernRequest(req.headers, message.method, message.params);
+  if ('status' in valid) {
+    const r = refusal(message.id, valid);
+    return sendJson(res, r.status, r.body);
+  }
+  if (REMOVED_METHODS.has(message.method)) {
+    return fail(res, 404, message.id, ErrorCode.MethodNotFound, `Method not found: ${message.method} is not part of MCP 2026-07-28 (no sessions: send requests with _meta)`);
+  }
+  const target = deps.reconciler.servers.get(server);
+  if (target === undefined) return fail(res, 404, message.id, ErrorCode.InvalidRequest, `no server named "${server}" in the manifest`);
+  const principal = rc.principal?.name ?? '';
+  const binding = await deps.stateless.binding(target, principal);
+  if ('status' in binding) return fail(res, binding.status, message.id, ErrorCode.ServerUnavailable, binding.message);
+
+  if (message.method === ModernMethod.Discover) {
+    if (binding.initializeResult === undefined) {
+      return fail(res, 503, message.id, ErrorCode.ServerUnavailable, `server "${server}" is ${target.state}: its capabilities are known once its child has started`);
+    }
+    return sendJson(res, 200, { jsonrpc: '2.0', id: message.id, result: discoverResult(binding.initializeResult, binding.perCaller) });
+  }
+  if (message.method === ModernMethod.Listen) {
+    const filter = honouredFilter(message.params?.notifications, binding.initializeResult);
+    if ('invalid' in filter) return fail(res, 400, message.id, ErrorCode.InvalidParams, `Invalid params: ${filter.invalid}`);
+    const stream = new SseStream(res, deps.sse, BASE_HEADERS);
+    deps.stateless.listen((seq) => new ListenStream(server, rc.principal, message.id, filter, binding.router, stream, seq), binding);
+    return;
+  }
+  return call(server, message, res, deps, rc, binding);
+}
+
+/** A request for the child: a first round, or a retry that continues a parked call. */
+function call(
+  server: string,
+  message: JsonRpcRequest,
+  res: ServerResponse,
+  deps: ModernFaceDeps,
+  rc: RequestContext,
+  binding: ModernBinding,
+): void {
+  const params = message.params;
+  const inputResponses = params?.inputResponses;
+  const requestState = params?.requestState;
+  const mrtr = INPUT_REQUIRED_METHODS.has(message.method);
+  if (inputResponses !== undefined && (!mrtr || !isObject(inputResponses))) {
+    return fail(res, 400, message.id, ErrorCode.InvalidParams, mrtr ? 'Invalid params: inputResponses must be an object of results by key' : `Invalid params: ${message.method} takes no inputResponses`);
+  }
+  if (requestState !== undefined && !mrtr) return fail(res, 400, message.id, ErrorCode.InvalidParams, `Invalid params: ${message.method} takes no requestState`);
+  const capabilities = new Set(Object.keys((params?._meta as Record<string, Record<string, unknown>>)['io.modelcontextprotocol/clientCapabilities']!));
+  const principal = rc.principal?.name ?? '';
+  const digest = callDigest(message.method, params);
+  const spec = deps.reconciler.servers.get(server)!.spec;
+  const sink = new PostAnswer(res, deps.sse, BASE_HEADERS);
+
+  if (requestState !== undefined) {
+    const state = deps.stateless.signer.verify(requestState);
+    if ('invalid' in state) return fail(res, 400, message.id, ErrorCode.InvalidParams, `Invalid params: ${state.invalid}`);
+    const p = state.payload;
+    if (p.server !== server || p.principal !== principal || p.digest !== digest) {
+      return fail(res, 400, message.id, ErrorCode.InvalidParams, 'Invalid params: requestState belongs to another request (its server, caller or params differ)');
+    }
+    const parked = deps.stateless.call(p.handle);
+    if (parked === undefined || !parked.resume(p.round, message.id, sink, capabilities, inputResponses as Record<string, unknown> | undefined)) {
+      return fail(res, 400, message.id, ErrorCode.InvalidParams, 'Invalid params: the call this requestState continues is over or has moved on; send the request again without requestState');
+    }
+    res.once('close', () => parked.clientLeft(sink));
+    return;
+  }
+  const c = deps.stateless.newCall(server, principal, message.method, digest, binding, spec.requestTimeoutMs);
+  res.once('close', () => c.clientLeft(sink));
+  c.start({ ...message, params: toChildParams(params) ?? {} }, sink, capabilities, inputResponses as Record<string, unknown> | undefined);
+}

@@ -1,0 +1,227 @@
+// Everything the 2026 stateless path keeps between and across requests: parked calls (MRTR) by handle,
+// open subscriptions/listen streams, and, for `sharing: per-session` servers, a child per principal (a
+// 2026 client has no session; the caller's key is what it keeps). It owns their timers and closes them
+// all on close(); revoke() ends what a removed key or a lost scope may no longer hold.
+import { randomBytes } from 'node:crypto';
+import { mayUse, type KeyRing } from '../auth/keys.ts';
+import type { Logger } from '../log.ts';
+import { LATEST_PROTOCOL_VERSION, Method, type JsonRpcRequest } from '../protocol/jsonrpc.ts';
+import type { Reconciler } from '../reconciler/reconciler.ts';
+import type { Caller, Router } from '../router/router.ts';
+import type { ManagedServer } from '../supervisor/managed-server.ts';
+import { PerSessionServer } from '../supervisor/per-session-server.ts';
+import { REPLICA_ID } from '../replica.ts';
+import { ListenStream } from './listen-stream.ts';
+import { RequestStateSigner } from './request-state.ts';
+import { StatelessCall } from './stateless-call.ts';
+
+/** What a 2026 request talks through: a shared child's router, or its principal's own child. */
+export interface ModernBinding {
+  readonly router: Router;
+  readonly initializeResult: Record<string, unknown> | undefined;
+  /** Answers may be the caller's own (a child per principal): cache scope private. */
+  readonly perCaller: boolean;
+  /** Marks the binding in use until the returned function runs (a per-principal child is not idle then). */
+  hold(): () => void;
+}
+
+export interface BindingFailure {
+  readonly status: number;
+  readonly message: string;
+}
+
+/** A per-session server's child for one principal's 2026 requests. */
+interface PrincipalChild {
+  readonly router: Router;
+  readonly initializeResult: Record<string, unknown>;
+  readonly release: () => Promise<void>;
+  active: number;
+  idle: NodeJS.Timeout | undefined;
+}
+
+/** The initialize the gateway sends a per-principal child: every client capability, enforced per request. */
+function principalInitialize(version: string): JsonRpcRequest {
+  return {
+    jsonrpc: '2.0',
+    id: 0,
+    method: Method.Initialize,
+    params: {
+      protocolVersion: LATEST_PROTOCOL_VERSION,
+      capabilities: { sampling: {}, elicitation: {}, roots: {} },
+      clientInfo: { name: 'mcp-gateway', version },
+    },
+  };
+}
+
+export class StatelessRegistry {
+  readonly signer = new RequestStateSigner(REPLICA_ID);
+  readonly #reconciler: Reconciler;
+  readonly #log: Logger;
+  readonly #version: string;
+  readonly #calls = new Map<string, StatelessCall>();
+  readonly #listens = new Set<ListenStream>();
+  /** server → principal → its child (or the promise of it, while it starts). */
+  readonly #children = new Map<string, Map<string, Promise<PrincipalChild | BindingFailure>>>();
+  #listenSeq = 0;
+  #closed = false;
+
+  constructor(reconciler: Reconciler, log: Logger, version: string) {
+    this.#reconciler = reconciler;
+    this.#log = log;
+    this.#version = version;
+    reconciler.onRemoved((name) => void this.#endServer(name, 'server removed from the manifest'));
+  }
+
+  /** Parked calls, for metrics and tests. */
+  get parkedCalls(): number {
+    let n = 0;
+    for (const c of this.#calls.values()) if (c.parked) n++;
+    return n;
+  }
+
+  get listenStreams(): number {
+    return this.#listens.size;
+  }
+
+  async binding(server: ManagedServer, principal: string): Promise<ModernBinding | BindingFailure> {
+    if (!(server instanceof PerSessionServer)) {
+      const router = server.router;
+      return { router, initializeResult: router.initializeResult, perCaller: false, hold: () => () => {} };
+    }
+    let byPrincipal = this.#children.get(server.name);
+    if (byPrincipal === undefined) this.#children.set(server.name, (byPrincipal = new Map()));
+    let pending = byPrincipal.get(principal);
+    if (pending === undefined) {
+      pending = this.#openChild(server, principal);
+      byPrincipal.set(principal, pending);
+    }
+    const child = await pending;
+    if ('status' in child) {
+      if (byPrincipal.get(principal) === pending) byPrincipal.delete(principal);
+      return child;
+    }
+    return {
+      router: child.router,
+      initializeResult: child.initializeResult,
+      perCaller: true,
+      hold: () => {
+        child.active++;
+        clearTimeout(child.idle);
+        child.idle = undefined;
+        let held = true;
+        return () => {
+          if (!held) return;
+          held = false;
+          if (--child.active === 0) this.#armIdle(server, principal, child);
+        };
+      },
+    };
+  }
+
+  async #openChild(server: PerSessionServer, principal: string): Promise<PrincipalChild | BindingFailure> {
+    if (this.#closed) return { status: 503, message: 'the gateway is shutting down' };
+    const anchor: Caller = { id: `principal:${server.name}:${principal}` };
+    const opened = await server.open(principalInitialize(this.#version), anchor);
+    if ('status' in opened) return opened;
+    const child: PrincipalChild = { router: opened.router, initializeResult: opened.initializeResult, release: opened.release, active: 0, idle: undefined };
+    opened.onEnded((reason) => this.#childEnded(server.name, principal, child, reason));
+    this.#log.debug({ server: server.name }, 'child started for a 2026 principal');
+    this.#armIdle(server, principal, child);
+    return child;
+  }
+
+  /** An unused per-principal child stops after the server's sessionIdleTimeout, as an idle session's would. */
+  #armIdle(server: PerSessionServer, principal: string, child: PrincipalChild): void {
+    clearTimeout(child.idle);
+    const ms = server.spec.sessionIdleTimeoutMs;
+    child.idle = setTimeout(() => {
+      if (child.active > 0) return;
+      this.#children.get(server.name)?.delete(principal);
+      void child.release();
+    }, ms);
+    child.idle.unref();
+  }
+
+  #childEnded(server: string, principal: string, child: PrincipalChild, reason: string): void {
+    clearTimeout(child.idle);
+    const byPrincipal = this.#children.get(server);
+    // Only if the map still holds this child's promise (a new one may have replaced it).
+    void byPrincipal?.get(principal)?.then((c) => {
+      if (c === child) byPrincipal.delete(principal);
+    });
+    for (const l of this.#listens) if (l.router === child.router) l.end();
+    this.#log.debug({ server, reason }, 'a 2026 principal child ended');
+  }
+
+  /** A new call; `start` on it sends the first round. */
+  newCall(server: string, principal: string, method: string, digest: string, binding: ModernBinding, roundTimeoutMs: number): StatelessCall {
+    let handle: string;
+    do handle = randomBytes(12).toString('base64url');
+    while (this.#calls.has(handle));
+    const release = binding.hold();
+    const serverInfo = binding.initializeResult?.serverInfo;
+    const call = new StatelessCall({ handle, server, principal, method, digest, serverInfo, perCaller: binding.perCaller }, binding.router, this.signer, roundTimeoutMs, (c) => {
+      this.#calls.delete(c.who.handle);
+      release();
+    });
+    this.#calls.set(handle, call);
+    return call;
+  }
+
+  call(handle: string): StatelessCall | undefined {
+    return this.#calls.get(handle);
+  }
+
+  /** Opens a listen stream; it is ended by revoke(), server removal, its child's end, and close(). */
+  listen(make: (seq: number) => ListenStream, binding: ModernBinding): ListenStream {
+    const stream = make(++this.#listenSeq);
+    const release = binding.hold();
+    this.#listens.add(stream);
+    stream.open(() => {
+      this.#listens.delete(stream);
+      release();
+    });
+    return stream;
+  }
+
+  /** After a reload: what a key no longer may use ends (parked calls are refused at their retry). */
+  revoke(keys: KeyRing): void {
+    for (const l of this.#listens) {
+      const key = l.key === undefined ? undefined : keys.current(l.key);
+      const allowed = l.key === undefined ? !keys.enabled : key !== undefined && mayUse(key, l.server);
+      if (!allowed) l.end();
+    }
+    for (const [server, byPrincipal] of this.#children) {
+      for (const [principal, pending] of byPrincipal) {
+        const key = principal === '' ? undefined : keys.byName(principal);
+        const allowed = principal === '' ? !keys.enabled : key !== undefined && mayUse(key, server);
+        if (allowed) continue;
+        byPrincipal.delete(principal);
+        void pending.then((child) => ('status' in child ? undefined : child.release()));
+      }
+    }
+  }
+
+  async #endServer(name: string, why: string): Promise<void> {
+    for (const l of this.#listens) if (l.server === name) l.end();
+    const byPrincipal = this.#children.get(name);
+    this.#children.delete(name);
+    for (const pending of byPrincipal?.values() ?? []) {
+      const child = await pending;
+      if (!('status' in child)) await child.release();
+    }
+    this.#log.debug({ server: name, why }, '2026 state of the server ended');
+  }
+
+  /** Ends the calls parked on a client's retry (a draining gateway will not take the retry). */
+  endParked(reason: string): void {
+    for (const c of [...this.#calls.values()]) if (c.parked) c.abandon(reason);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const c of [...this.#calls.values()]) c.abandon('gateway shutting down');
+    for (const l of this.#listens) l.end();
+    await Promise.all([...this.#children.keys()].map((name) => this.#endServer(name, 'gateway shutting down')));
+  }
+}
