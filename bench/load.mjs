@@ -32,6 +32,22 @@ export async function openSessions(url, count) {
   return sessions;
 }
 
+/**
+ * The 2026-07-28 stateless client's "sessions": no initialize, no session id; each request carries its
+ * version, method and name in headers and its client's capabilities in _meta.
+ */
+export function statelessClients(count) {
+  const headers = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
+  return Array.from({ length: count }, () => ({ ...headers, [MODERN]: '1' }));
+}
+
+const MODERN = 'x-bench-modern';
+const META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
+};
+
 /** Runs `total` echo calls at `concurrency`; returns { rps, p50, p99 } (ms). */
 export async function run(url, sessions, concurrency, total) {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
@@ -43,7 +59,9 @@ export async function run(url, sessions, concurrency, total) {
     while (issued < total) {
       const i = issued++;
       const headers = sessions[i % sessions.length];
-      const body = JSON.stringify({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params: { name: 'echo', arguments: { text: `hello ${i}` } } });
+      const params = { name: 'echo', arguments: { text: `hello ${i}` } };
+      if (headers[MODERN] !== undefined) params._meta = META;
+      const body = JSON.stringify({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params });
       const t0 = process.hrtime.bigint();
       const r = await post(agent, url, body, headers);
       latencies[i] = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openSessions, run } from './load.mjs';
+import { openSessions, run, statelessClients } from './load.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEMO = path.join(ROOT, 'examples', 'servers', 'demo.js');
@@ -77,7 +77,15 @@ async function measure(target) {
     const c1 = await run(url, sessions, 1, C1_REQUESTS);
     const c16 = await run(url, sessions, 16, C16_REQUESTS);
     const rss = rssMb(proc.pid);
-    return { name: target.name, c1, c16, rss, requests: WARMUP + C1_REQUESTS + C16_REQUESTS };
+    const result = { name: target.name, c1, c16, rss, requests: WARMUP + C1_REQUESTS + C16_REQUESTS };
+    if (!target.stateless) return [result];
+    // The same gateway, the same echo call, as a 2026 client sends it: no session, _meta on each request.
+    const clients = statelessClients(SESSIONS);
+    await run(url, clients, 4, WARMUP);
+    const s1 = await run(url, clients, 1, C1_REQUESTS);
+    const s16 = await run(url, clients, 16, C16_REQUESTS);
+    const requests = 2 * (WARMUP + C1_REQUESTS + C16_REQUESTS);
+    return [result, { name: `${target.name} 2026`, c1: s1, c16: s16, rss: rssMb(proc.pid), requests }];
   } finally {
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
@@ -101,6 +109,7 @@ async function main() {
       args: [...startFlags(), path.join(ROOT, 'bin', 'mcp-gateway.js'), 'run', '--config', manifest],
       env: { PORT: '0' },
       url: (o) => fromListeningLine(o, '/mcp/demo/mcp'),
+      stateless: true,
     },
     {
       name: 'supergateway',
@@ -115,26 +124,28 @@ async function main() {
       process.stdout.write(`measuring ${t.name}… `);
       const r = await measure(t);
       console.log('done');
-      results.push(r);
+      results.push(...r);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  console.log(`\n${SESSIONS} sessions, echo tool call; c1: ${C1_REQUESTS} requests, c16: ${C16_REQUESTS} requests (after ${WARMUP} warm-up)\n`);
+  console.log(`\n${SESSIONS} sessions (2025) or ${SESSIONS} stateless clients (2026), echo tool call; c1: ${C1_REQUESTS} requests, c16: ${C16_REQUESTS} requests (after ${WARMUP} warm-up)\n`);
   console.log('target            c1 req/s  c1 p50ms  c1 p99ms  c16 req/s c16 p50ms c16 p99ms   RSS MB  failures');
   for (const r of results) {
     console.log(
       `${r.name.padEnd(16)}${fmt(r.c1.rps)}  ${fmt(r.c1.p50, 3)}  ${fmt(r.c1.p99, 3)}  ${fmt(r.c16.rps)}  ${fmt(r.c16.p50, 3)}  ${fmt(r.c16.p99, 3)}  ${fmt(r.rss, 1)}  ${r.c1.failures + r.c16.failures}`,
     );
   }
-  const [bare, gw, sg] = results;
+  const [bare, gw, modern, sg] = results;
   const rpsRatio = gw.c16.rps / sg.c16.rps;
   const p50Ratio = gw.c1.p50 / bare.c1.p50;
+  const eraRatio = modern.c16.rps / gw.c16.rps;
   const checks = [
+    [`2026 stateless vs 2025 session requests/s at c16: ${eraRatio.toFixed(2)}x (target >= 0.90x)`, eraRatio >= 0.9],
     [`requests/s at c16 vs supergateway: ${rpsRatio.toFixed(2)}x (target >= 4x)`, rpsRatio >= 4],
     [`p50 at c1 vs bare forwarder: ${p50Ratio.toFixed(2)}x (target <= 1.25x)`, p50Ratio <= 1.25],
-    [`gateway RSS after ${gw.requests} requests: ${gw.rss.toFixed(1)} MB (target <= 90 MB)`, gw.rss <= 90],
+    [`gateway RSS after ${modern.requests} requests of both eras: ${modern.rss.toFixed(1)} MB (target <= 90 MB)`, modern.rss <= 90],
   ];
   console.log('');
   for (const [line, ok] of checks) console.log(`${ok ? 'MET    ' : 'NOT MET'}  ${line}`);
