@@ -41,7 +41,8 @@ export async function openSse(url: string, headers: Record<string, string> = {})
             else if (field === 'data') data.push(value);
             else if (field === 'id') e.id = value;
           }
-          if (data.length === 0) continue;
+          // As EventSource does: an event with empty data is not dispatched (the priming event).
+          if (data.length === 0 || (data.length === 1 && data[0] === '')) continue;
           e.data = data.join('\n');
           events.push(e);
           for (const w of waiters) w();

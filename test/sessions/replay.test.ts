@@ -30,7 +30,7 @@ function bigCall(sid: string, h: Harness, id: number, args: Record<string, numbe
 function events(text: string): { id: string | undefined; data: Json }[] {
   return text
     .split('\n\n')
-    .filter((b) => b.includes('data: '))
+    .filter((b) => /^data: .+$/m.test(b)) // not the priming event (an id and empty data)
     .map((b) => ({ id: /^id: (.*)$/m.exec(b)?.[1], data: JSON.parse(/^data: (.*)$/m.exec(b)![1]!) as Json }));
 }
 
