@@ -71,6 +71,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const file = path.resolve(options.configFile);
   // The metrics read live state through these; the reconciler and sessions exist before the first scrape.
   let sessionsRef: SessionRegistry | undefined;
+  let statelessRef: StatelessRegistry | undefined;
   const classicStreams = new Map<string, Set<SseStream>>();
   const metrics: GatewayMetrics = new GatewayMetrics(function* (): Generator<ServerView> {
     const now = Date.now();
@@ -86,7 +87,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sseClients: sessionsRef === undefined ? 0 : sseClients({ sessions: sessionsRef, streams: classicStreams }, s.name),
       };
     }
-  }, () => sessionsRef?.replay.used ?? 0);
+  }, () => sessionsRef?.replay.used ?? 0, () => ({ parkedCalls: statelessRef?.parkedCalls ?? 0, listenStreams: statelessRef?.listenStreams ?? 0 }));
   const reconciler: Reconciler = new Reconciler(file, { log, env, version: VERSION, observerFor: (name) => metrics.observer(name) });
   reconciler.onReload((ok) => metrics.reloaded(ok));
 
@@ -99,6 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const sessions = new SessionRegistry(reconciler, log);
   sessionsRef = sessions;
   const stateless = new StatelessRegistry(reconciler, log, VERSION);
+  statelessRef = stateless;
   const sse = { ...DEFAULT_SSE_OPTIONS, ...options.sse };
   const gate = new Gate(first.desired, log, options.bodyLimit);
   const bodyLimit = (): number => gate.policy.bodyLimit;

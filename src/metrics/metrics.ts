@@ -32,8 +32,11 @@ export class GatewayMetrics {
   readonly #droppedSockets: Counter<'reason'>;
   readonly #lastGoodReload: Gauge;
 
-  /** `replayBytes`: what the sessions' replay logs hold together (SessionRegistry.replay.used). */
-  constructor(view: () => Iterable<ServerView>, replayBytes: () => number = () => 0) {
+  /**
+   * `replayBytes`: what the sessions' replay logs hold together (SessionRegistry.replay.used);
+   * `stateless`: the 2026 path's parked calls and listen streams (StatelessRegistry).
+   */
+  constructor(view: () => Iterable<ServerView>, replayBytes: () => number = () => 0, stateless: () => { parkedCalls: number; listenStreams: number } = () => ({ parkedCalls: 0, listenStreams: 0 })) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'mcp_gateway_' });
     this.#requests = new Counter({ name: 'mcp_gateway_requests_total', help: 'JSON-RPC requests by server, method and outcome (ok, error, timeout, closed, cancelled, busy, unavailable).', labelNames: ['server', 'method', 'outcome'], registers });
@@ -55,6 +58,22 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.set(replayBytes());
+      },
+    });
+    new Gauge({
+      name: 'mcp_gateway_parked_calls',
+      help: '2026 calls parked on an input-required round, waiting for the client to retry with its answers.',
+      registers,
+      collect() {
+        this.set(stateless().parkedCalls);
+      },
+    });
+    new Gauge({
+      name: 'mcp_gateway_listen_streams',
+      help: 'Open 2026 subscriptions/listen streams.',
+      registers,
+      collect() {
+        this.set(stateless().listenStreams);
       },
     });
 
