@@ -7,6 +7,7 @@ import {
   ErrorCode,
   Header,
   Method,
+  SUPPORTED_PROTOCOL_VERSIONS,
   checkMessage,
   isValidId,
   isRequest,
@@ -143,6 +144,11 @@ async function post(server: string, req: IncomingMessage, res: ServerResponse, d
   const id = idOf(body);
   if (!accepts(req, 'application/json', 'text/event-stream')) {
     return sendError(res, 406, ErrorCode.TransportError, 'Not Acceptable: Accept must list application/json and text/event-stream', id);
+  }
+  const version = req.headers[Header.ProtocolVersion];
+  if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+    // Only with a session id (any other unknown version took the stateless path, which lists the versions).
+    return sendError(res, 400, ErrorCode.TransportError, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version)} for a session; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`, id);
   }
   const message = checkBody(body, res);
   if (message === undefined) return;

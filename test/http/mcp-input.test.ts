@@ -108,7 +108,9 @@ describe('Streamable HTTP: bad input gets the spec status and a JSON-RPC error, 
     const reader = first.body!.getReader();
     let text = '';
     while (!text.includes('list_changed')) text += new TextDecoder().decode((await reader.read()).value);
-    const eventId = /id: (\d+)/.exec(text)![1]!;
+    // The stream's first event is its priming one (an id, empty data): resume from the list_changed's own id.
+    expect(text).toMatch(/^id: \d+\nretry: \d+\ndata: \n\n/);
+    const eventId = /id: (\d+)\ndata: [^\n]*list_changed/.exec(text)![1]!;
     await reader.cancel();
     // Two more while disconnected, then a resume from the first one's id replays exactly those.
     await new Promise((r) => setTimeout(r, 50));
