@@ -4,7 +4,7 @@
 // turns the child's server-to-client requests into input-required rounds. No session, no GET, no
 // Last-Event-ID: every answer belongs to its own POST.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode, checkMessage, errorResponse, isRequest, type JsonRpcId, type JsonRpcRequest } from '../protocol/jsonrpc.ts';
+import { ErrorCode, LATEST_PROTOCOL_VERSION, Method, checkMessage, errorResponse, isRequest, type JsonRpcId, type JsonRpcRequest } from '../protocol/jsonrpc.ts';
 import {
   INPUT_REQUIRED_METHODS,
   ModernMethod,
@@ -67,20 +67,27 @@ export async function modernPost(server: string, req: IncomingMessage, res: Serv
   const binding = await deps.stateless.binding(target, principal);
   if ('status' in binding) return fail(res, binding.status, message.id, ErrorCode.ServerUnavailable, binding.message);
 
-  if (message.method === ModernMethod.Discover) {
-    if (binding.initializeResult === undefined) {
-      return fail(res, 503, message.id, ErrorCode.ServerUnavailable, `server "${server}" is ${target.state}: its capabilities are known once its child has started`);
+  if (message.method === ModernMethod.Discover || message.method === ModernMethod.Listen) {
+    // Both answer from what the child declared: a child still starting is waited for, as an initialize
+    // of a 2025 client waits (bounded by requestTimeout); a stopped one is 503.
+    const known = binding.initializeResult ?? (await childInitializeResult(binding));
+    if (typeof known === 'string') return fail(res, 503, message.id, ErrorCode.ServerUnavailable, known);
+    if (message.method === ModernMethod.Discover) {
+      return sendJson(res, 200, { jsonrpc: '2.0', id: message.id, result: discoverResult(known, binding.perCaller) });
     }
-    return sendJson(res, 200, { jsonrpc: '2.0', id: message.id, result: discoverResult(binding.initializeResult, binding.perCaller) });
-  }
-  if (message.method === ModernMethod.Listen) {
-    const filter = honouredFilter(message.params?.notifications, binding.initializeResult);
+    const filter = honouredFilter(message.params?.notifications, known);
     if ('invalid' in filter) return fail(res, 400, message.id, ErrorCode.InvalidParams, `Invalid params: ${filter.invalid}`);
     const stream = new SseStream(res, deps.sse, BASE_HEADERS);
     deps.stateless.listen((seq) => new ListenStream(server, rc.principal, message.id, filter, binding.router, stream, seq), binding);
     return;
   }
   return call(server, message, res, deps, rc, binding);
+}
+
+/** The child's InitializeResult once it is ready (the router answers an initialize from it then), or why not. */
+async function childInitializeResult(binding: ModernBinding): Promise<Record<string, unknown> | string> {
+  const { response } = await binding.router.request({ jsonrpc: '2.0', id: 0, method: Method.Initialize, params: { protocolVersion: LATEST_PROTOCOL_VERSION } });
+  return 'result' in response ? (binding.router.initializeResult ?? response.result) : response.error.message;
 }
 
 /** A request for the child: a first round, or a retry that continues a parked call. */

@@ -159,8 +159,7 @@ export class StatelessRegistry {
     do handle = randomBytes(12).toString('base64url');
     while (this.#calls.has(handle));
     const release = binding.hold();
-    const serverInfo = binding.initializeResult?.serverInfo;
-    const call = new StatelessCall({ handle, server, principal, method, digest, serverInfo, perCaller: binding.perCaller }, binding.router, this.signer, roundTimeoutMs, (c) => {
+    const call = new StatelessCall({ handle, server, principal, method, digest, perCaller: binding.perCaller }, binding.router, this.signer, roundTimeoutMs, (c) => {
       this.#calls.delete(c.who.handle);
       release();
     });

@@ -21,8 +21,6 @@ export interface CallIdentity {
   readonly principal: string;
   readonly method: string;
   readonly digest: string;
-  /** The child's serverInfo, for the _meta of results. */
-  readonly serverInfo: unknown;
   /** Results may be the caller's own (a per-principal child): cache scope private. */
   readonly perCaller: boolean;
 }
@@ -206,7 +204,7 @@ export class StatelessCall implements Caller {
   #answer(result: RouteResult): void {
     const r = result.response;
     const response: JsonRpcResponse = 'result' in r
-      ? { jsonrpc: '2.0', id: this.#roundId, result: toModernResult(this.who.method, r.result, this.who.serverInfo, this.who.perCaller) }
+      ? { jsonrpc: '2.0', id: this.#roundId, result: toModernResult(this.who.method, r.result, this.#router.initializeResult?.serverInfo, this.who.perCaller) }
       : { ...r, id: this.#roundId };
     this.#write(response, result.failure === 'busy' ? 503 : undefined);
     this.#end(undefined);
