@@ -9,8 +9,11 @@ export interface RawAnswer {
   readonly body: string;
 }
 
-/** Sends `head` (request line and headers, CRLF-separated, without the blank line) and `body`. */
-export function rawRequest(url: string, head: string, body: Buffer | string = '', timeoutMs = 10_000): Promise<RawAnswer> {
+/**
+ * Sends `head` (request line and headers, CRLF-separated, without the blank line) and `body`. `headEncoding`:
+ * how the head's characters become bytes (latin1 sends U+0080–U+00FF as single obs-text bytes).
+ */
+export function rawRequest(url: string, head: string, body: Buffer | string = '', timeoutMs = 10_000, headEncoding: BufferEncoding = 'utf8'): Promise<RawAnswer> {
   const { hostname, port } = new URL(url);
   const payload = typeof body === 'string' ? Buffer.from(body) : body;
   return new Promise((resolve, reject) => {
@@ -62,7 +65,7 @@ export function rawRequest(url: string, head: string, body: Buffer | string = ''
       clearTimeout(timer);
       if (parsed === undefined) reject(err);
     });
-    socket.write(`${head}\r\n${payload.length > 0 || /^(POST|PUT|PATCH) /.test(head) ? `Content-Length: ${payload.length}\r\n` : ''}\r\n`);
+    socket.write(`${head}\r\n${payload.length > 0 || /^(POST|PUT|PATCH) /.test(head) ? `Content-Length: ${payload.length}\r\n` : ''}\r\n`, headEncoding);
     if (payload.length > 0) socket.write(payload);
   });
 }
