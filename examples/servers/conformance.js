@@ -31,8 +31,10 @@
 //   test_input_required_result_multi_round     -multi-round. step1 (a name), answered, then step2 (a colour).
 //   test_input_required_result_tampered_state  -tampered-state. Asks for a confirmation (key confirm); the
 //       requestState and its integrity check are the gateway's.
-//   test_input_required_result_capabilities    -capability-check. Asks, one after the other, only for what the
-//       client declared: sampling (key sample_input), then elicitation (key elicit_input).
+//   test_input_required_result_capabilities    -capability-check. Asks, one after the other, for what the client
+//       declared at initialize: sampling (key sample_input), then elicitation (key elicit_input). Behind the
+//       gateway a 2026 client declares per request: one that declared only sampling gets the first round, and
+//       at the second ask the gateway's -32021 (the scenario checks the first round only).
 //   prompt test_input_required_result_prompt   -non-tool-request. prompts/get asks for a context (key user_context).
 //   test_missing_capability                    server-stateless. Needs sampling (key sampling_probe): a refusal
 //       is passed on as the call's JSON-RPC error (the gateway's -32021 with requiredCapabilities).

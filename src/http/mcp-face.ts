@@ -145,11 +145,6 @@ async function post(server: string, req: IncomingMessage, res: ServerResponse, d
   if (!accepts(req, 'application/json', 'text/event-stream')) {
     return sendError(res, 406, ErrorCode.TransportError, 'Not Acceptable: Accept must list application/json and text/event-stream', id);
   }
-  const version = req.headers[Header.ProtocolVersion];
-  if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-    // Only with a session id (any other unknown version took the stateless path, which lists the versions).
-    return sendError(res, 400, ErrorCode.TransportError, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version)} for a session; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`, id);
-  }
   const message = checkBody(body, res);
   if (message === undefined) return;
   if ('method' in message) rc.rpcMethod = message.method;
@@ -159,6 +154,11 @@ async function post(server: string, req: IncomingMessage, res: ServerResponse, d
   }
   const session = findSession(server, req, res, deps, rc.principal, id);
   if (session === undefined) return;
+  const version = req.headers[Header.ProtocolVersion];
+  if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+    // Only with a session id (any other unknown version took the stateless path, which lists the versions).
+    return sendError(res, 400, ErrorCode.TransportError, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version)} for a session; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`, id);
+  }
   if ('method' in message && message.method === Method.Initialize) {
     return sendError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: this session is initialized already; send initialize without Mcp-Session-Id to start a new one', id);
   }
@@ -210,6 +210,7 @@ function get(server: string, req: IncomingMessage, res: ServerResponse, deps: Mc
   if (resumed !== undefined && resumed.startsWith('req:')) {
     // Resuming a request's stream that broke: replay what it missed, then carry its answer.
     const stream = new SseStream(res, deps.sse, BASE_HEADERS);
+    stream.prime(String(last));
     for (const e of session.events.after(last, resumed)) stream.send(e.data, undefined, String(e.seq));
     if (!session.resumeRequest(resumed, new StreamSink(stream, { endOnFinish: true }))) stream.close();
     return;
@@ -217,10 +218,14 @@ function get(server: string, req: IncomingMessage, res: ServerResponse, deps: Mc
   if (session.hasStream) {
     return sendError(res, 409, ErrorCode.TransportError, 'Conflict: this session already has a GET stream open');
   }
-  const missed = resumed === undefined ? [] : session.events.after(last, resumed);
   const stream = new SseStream(res, deps.sse, BASE_HEADERS);
-  stream.prime(session.primer()());
-  for (const e of missed) stream.send(e.data, undefined, String(e.seq));
+  if (resumed === undefined) stream.prime(session.primer()());
+  else {
+    // Resumed: primed with the id it resumes from, so that its missed events (older ids than a new one
+    // would be) still come after the priming event, and resuming from the priming id loses nothing.
+    stream.prime(String(last));
+    for (const e of session.events.after(last, resumed)) stream.send(e.data, undefined, String(e.seq));
+  }
   session.attachStream(new StreamSink(stream));
   session.touch();
   stream.onClose(() => session.touch());

@@ -18,7 +18,7 @@ import {
 import { PostAnswer } from '../sessions/sink.ts';
 import { ListenStream } from '../stateless/listen-stream.ts';
 import { callDigest } from '../stateless/request-state.ts';
-import type { ModernBinding, StatelessRegistry } from '../stateless/registry.ts';
+import { MAX_LISTEN_STREAMS, type ModernBinding, type StatelessRegistry } from '../stateless/registry.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import { BASE_HEADERS, sendEmpty, sendJson } from './answer.ts';
 import type { RequestContext } from './request-context.ts';
@@ -64,19 +64,28 @@ export async function modernPost(server: string, req: IncomingMessage, res: Serv
   const target = deps.reconciler.servers.get(server);
   if (target === undefined) return fail(res, 404, message.id, ErrorCode.InvalidRequest, `no server named "${server}" in the manifest`);
   const principal = rc.principal?.name ?? '';
+  // A client may leave while its per-principal child starts (or a starting child is waited for): nothing
+  // is opened or sent for it then.
+  let left = false;
+  res.once('close', () => (left = true));
   const binding = await deps.stateless.binding(target, principal);
+  if (left || res.destroyed) return;
   if ('status' in binding) return fail(res, binding.status, message.id, ErrorCode.ServerUnavailable, binding.message);
 
   if (message.method === ModernMethod.Discover || message.method === ModernMethod.Listen) {
     // Both answer from what the child declared: a child still starting is waited for, as an initialize
     // of a 2025 client waits (bounded by requestTimeout); a stopped one is 503.
     const known = binding.initializeResult ?? (await childInitializeResult(binding));
+    if (left || res.destroyed) return;
     if (typeof known === 'string') return fail(res, 503, message.id, ErrorCode.ServerUnavailable, known);
     if (message.method === ModernMethod.Discover) {
       return sendJson(res, 200, { jsonrpc: '2.0', id: message.id, result: discoverResult(known, binding.perCaller) });
     }
     const filter = honouredFilter(message.params?.notifications, known);
     if ('invalid' in filter) return fail(res, 400, message.id, ErrorCode.InvalidParams, `Invalid params: ${filter.invalid}`);
+    if (!deps.stateless.mayListen(server, principal)) {
+      return fail(res, 429, message.id, ErrorCode.ServerUnavailable, `Too Many Requests: this key has ${MAX_LISTEN_STREAMS} listen streams open on "${server}"; close one first`);
+    }
     const stream = new SseStream(res, deps.sse, BASE_HEADERS);
     deps.stateless.listen((seq) => new ListenStream(server, rc.principal, message.id, filter, binding.router, stream, seq), binding);
     return;
@@ -109,7 +118,12 @@ function call(
   if (requestState !== undefined && !mrtr) return fail(res, 400, message.id, ErrorCode.InvalidParams, `Invalid params: ${message.method} takes no requestState`);
   const capabilities = new Set(Object.keys((params?._meta as Record<string, Record<string, unknown>>)['io.modelcontextprotocol/clientCapabilities']!));
   const principal = rc.principal?.name ?? '';
-  const digest = callDigest(message.method, params);
+  let digest: string;
+  try {
+    digest = callDigest(message.method, params);
+  } catch {
+    return fail(res, 400, message.id, ErrorCode.InvalidParams, 'Invalid params: nested too deeply to be handled');
+  }
   const spec = deps.reconciler.servers.get(server)!.spec;
   const sink = new PostAnswer(res, deps.sse, BASE_HEADERS);
 
@@ -121,7 +135,7 @@ function call(
       return fail(res, 400, message.id, ErrorCode.InvalidParams, 'Invalid params: requestState belongs to another request (its server, caller or params differ)');
     }
     const parked = deps.stateless.call(p.handle);
-    if (parked === undefined || !parked.resume(p.round, message.id, sink, capabilities, inputResponses as Record<string, unknown> | undefined)) {
+    if (parked === undefined || !parked.resume(p.round, message.id, sink, params, capabilities, inputResponses as Record<string, unknown> | undefined)) {
       return fail(res, 400, message.id, ErrorCode.InvalidParams, 'Invalid params: the call this requestState continues is over or has moved on; send the request again without requestState');
     }
     res.once('close', () => parked.clientLeft(sink));

@@ -61,8 +61,15 @@ export const CACHEABLE_METHODS: ReadonlySet<string> = new Set([
   'resources/read',
 ]);
 
-/** Requests whose target travels in Mcp-Name as well (params.name or params.uri). */
-const NAMED_METHODS: Readonly<Record<string, 'name' | 'uri'>> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
+/** Requests whose target travels in Mcp-Name as well (params.name or params.uri). A Map: `toString` is no method here. */
+const NAMED_METHODS: ReadonlyMap<string, 'name' | 'uri'> = new Map([
+  ['tools/call', 'name'],
+  ['prompts/get', 'name'],
+  ['resources/read', 'uri'],
+]);
+
+/** At most this many resource URIs per subscriptions/listen (each is a subscribe on the child). */
+export const MAX_LISTEN_URIS = 256;
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -107,12 +114,20 @@ export interface ModernRefusal {
 
 const LOG_LEVELS: ReadonlySet<string> = new Set(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
 
-/** Decodes the Base64 sentinel form (`=?base64?…?=`) the spec allows for Mcp-Name values. */
+/** A plain header value as the spec allows it: visible ASCII, inner spaces and tabs, no edge whitespace. */
+const PLAIN_HEADER_VALUE = /^(?:[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?)?$/;
+
+/**
+ * Decodes an Mcp-Name value: the Base64 sentinel form (`=?base64?…?=`), or a plain value; undefined when
+ * it is neither (raw non-ASCII bytes, control characters, edge whitespace: the client must encode those).
+ */
 export function decodeHeaderValue(value: string): string | undefined {
-  if (!value.startsWith('=?base64?') || !value.endsWith('?=') || value.length < 11) return value;
-  const b64 = value.slice('=?base64?'.length, -2);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) return undefined;
-  return Buffer.from(b64, 'base64').toString('utf8');
+  if (value.startsWith('=?base64?') && value.endsWith('?=') && value.length >= 11) {
+    const b64 = value.slice('=?base64?'.length, -2);
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) return undefined;
+    return Buffer.from(b64, 'base64').toString('utf8');
+  }
+  return PLAIN_HEADER_VALUE.test(value) ? value : undefined;
 }
 
 /**
@@ -159,7 +174,7 @@ export function checkModernRequest(headers: Headers, method: string, params: Rec
       message: methodHeader === undefined ? 'Header mismatch: the Mcp-Method header is required' : `Header mismatch: Mcp-Method header ${JSON.stringify(methodHeader)} does not match body method ${JSON.stringify(method)}`,
     };
   }
-  const field = NAMED_METHODS[method];
+  const field = NAMED_METHODS.get(method);
   if (field !== undefined) {
     const raw = header(headers, ModernHeader.Name);
     const name = raw === undefined ? undefined : decodeHeaderValue(raw);
@@ -168,7 +183,12 @@ export function checkModernRequest(headers: Headers, method: string, params: Rec
       return {
         status: 400,
         code: ModernErrorCode.HeaderMismatch,
-        message: raw === undefined ? `Header mismatch: the Mcp-Name header is required for ${method}` : `Header mismatch: Mcp-Name header does not match params.${field}`,
+        message:
+          raw === undefined
+            ? `Header mismatch: the Mcp-Name header is required for ${method}`
+            : name === undefined
+              ? 'Header mismatch: Mcp-Name holds characters a header cannot carry plainly (send them as =?base64?…?=)'
+              : `Header mismatch: Mcp-Name header does not match params.${field}`,
       };
     }
   }
@@ -179,9 +199,27 @@ function invalidMeta(why: string): ModernRefusal {
   return { status: 400, code: ErrorCode.InvalidParams, message: `Invalid params: ${why}` };
 }
 
-/** The HTTP status of a JSON-RPC error answered on the stateless path (the spec names 400 and 404 cases). */
-export function modernErrorStatus(code: number): number {
-  if (code === ErrorCode.MethodNotFound) return 404;
+/** The server capability that covers a method (`tools/call` → tools), if any. */
+const CAPABILITY_OF_PREFIX: ReadonlyMap<string, string> = new Map([
+  ['tools', 'tools'],
+  ['prompts', 'prompts'],
+  ['resources', 'resources'],
+  ['completion', 'completions'],
+  ['logging', 'logging'],
+]);
+
+/**
+ * The HTTP status of a JSON-RPC error answered on the stateless path (the spec names 400 and 404 cases).
+ * -32601 is 404 only when the method is one the child does not implement: a child that declared `tools`
+ * and answers a tools/call with -32601 passes on some inner refusal, not an unknown method.
+ */
+export function modernErrorStatus(code: number, method?: string, childCapabilities?: unknown): number {
+  if (code === ErrorCode.MethodNotFound) {
+    const slash = method?.indexOf('/') ?? -1;
+    const cap = slash < 0 ? undefined : CAPABILITY_OF_PREFIX.get(method!.slice(0, slash));
+    const declared = cap !== undefined && isObject(childCapabilities) && isObject(childCapabilities[cap]);
+    return declared ? 200 : 404;
+  }
   if (code === ModernErrorCode.HeaderMismatch || code === ModernErrorCode.MissingRequiredClientCapability || code === ModernErrorCode.UnsupportedProtocolVersion) return 400;
   return 200;
 }
@@ -247,6 +285,7 @@ export function honouredFilter(asked: unknown, initializeResult: Record<string, 
   const uris = a.resourceSubscriptions;
   if (uris !== undefined) {
     if (!Array.isArray(uris) || !uris.every((u) => typeof u === 'string')) return { invalid: 'notifications.resourceSubscriptions must be an array of strings' };
+    if (uris.length > MAX_LISTEN_URIS) return { invalid: `notifications.resourceSubscriptions holds ${uris.length} URIs; at most ${MAX_LISTEN_URIS} per stream` };
     if (cap('resources', 'subscribe') && uris.length > 0) out.resourceSubscriptions = [...new Set(uris as string[])];
   }
   return out;

@@ -236,7 +236,13 @@ export class RequestTable {
     r.timer = setTimeout(this.#onTimeout, r.capped ? r.capMs : r.timeoutMs, r);
     this.#sent.set(gid, r);
     if (r.caller !== undefined) this.#callersSent++;
-    this.#host.write({ jsonrpc: '2.0', id: gid, method: m.method, params });
+    try {
+      this.#host.write({ jsonrpc: '2.0', id: gid, method: m.method, params });
+    } catch (err) {
+      // Valid JSON that cannot be written again (nested deeper than the stack allows): refused here,
+      // its place in the table and its slot given back.
+      this.#settle(r, errorResponse(r.originalId, ErrorCode.InvalidRequest, `Invalid Request: the request cannot be forwarded (${(err as Error).message})`));
+    }
   }
 
   /**
@@ -247,7 +253,20 @@ export class RequestTable {
     const r = this.#sent.get(gid);
     if (r === undefined || r.progressToken === undefined) return undefined;
     r.progressed = true;
-    if (r.capped) return r; // the last timer runs to the cap
+    this.#restartTimer(r);
+    return r;
+  }
+
+  /**
+   * The caller's requests on the child are alive again (a 2026 call its client continued with a retry,
+   * after a round that waited for the client): their timeouts restart, never past their cap.
+   */
+  restartTimers(caller: Caller): void {
+    for (const r of this.#sent.values()) if (r.caller === caller) this.#restartTimer(r);
+  }
+
+  #restartTimer(r: Pending): void {
+    if (r.capped) return; // the last timer runs to the cap
     const left = r.sentAt + r.capMs - performance.now();
     if (left > r.timeoutMs) r.timer!.refresh();
     else {
@@ -255,7 +274,6 @@ export class RequestTable {
       r.capped = true;
       r.timer = setTimeout(this.#onTimeout, Math.max(0, left), r);
     }
-    return r;
   }
 
   /** The caller's request named `requestId` (a client's cancel names it so), in any state. */
@@ -354,7 +372,12 @@ export class RequestTable {
    * a request costs a stringify, paid only by requests that wait anyway, never on the fast path.
    */
   #enqueue(r: Pending): string | undefined {
-    const bytes = r.message === undefined ? 0 : JSON.stringify(r.message).length;
+    let bytes = 0;
+    try {
+      bytes = r.message === undefined ? 0 : JSON.stringify(r.message).length;
+    } catch {
+      bytes = Number.POSITIVE_INFINITY; // cannot even be measured: never let it wait
+    }
     if (this.queued >= MAX_QUEUED_REQUESTS || this.#queuedBytes + bytes > MAX_QUEUED_BYTES) {
       return `${this.queued} requests (${this.#queuedBytes} bytes) already wait for it`;
     }

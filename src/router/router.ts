@@ -254,6 +254,11 @@ export class Router {
     this.#requests.send(r);
   }
 
+  /** Restarts the timeouts of `caller`'s requests on the child (up to their cap): they are alive. */
+  restartTimers(caller: Caller): void {
+    this.#requests.restartTimers(caller);
+  }
+
   /** Gives up on every request of `caller`, queued or sent (its session ended); the child hears cancels. */
   cancelAll(caller: Caller, reason: string): void {
     this.#requests.cancelAll(caller, reason);

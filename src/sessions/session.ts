@@ -234,6 +234,8 @@ export class Session implements Caller {
   #out(sink: Sink, stream: string, data: string, last: boolean, status?: number): void {
     // Only SSE events get ids and a place in the log; a plain JSON answer needs neither.
     const withId = (sink.streaming || !last) && this.transport === 'streamable';
+    // The stream opens (and primes) before this event's id is minted; a busy 503 stays plain JSON.
+    if (withId && status === undefined) sink.begin?.();
     if (!last) return sink.send(data, withId ? String(this.events.append(stream, data)) : undefined);
     if (!withId) return void sink.finish(data, undefined, status);
     // A final answer written in full on a live connection ends its stream: nobody will resume it, so

@@ -10,6 +10,11 @@ export interface Sink {
   /** A message before the end (progress, a server request, a notification). */
   send(data: string, eventId?: string): void;
   /**
+   * Opens the SSE form now, before an event id is minted for what comes next: its priming event must
+   * carry the lower id (a client resuming from it gets everything after it).
+   */
+  begin?(): void;
+  /**
    * The last message of a request: its response. A POST answer ends here; `status` is the HTTP status
    * when the answer is plain JSON (503 for a busy server), 200 otherwise. True when it was written in
    * full on an open connection (handed to the socket: the client would resume for nothing); false when
@@ -72,6 +77,10 @@ export class PostAnswer implements Sink {
     this.#headers = headers;
     this.#preferStream = preferStream;
     this.#prime = prime;
+  }
+
+  begin(): void {
+    if (this.open) this.#openStream();
   }
 
   #openStream(): SseStream {

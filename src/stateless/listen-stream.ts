@@ -9,6 +9,9 @@ import type { Caller, Router } from '../router/router.ts';
 import type { SseStream } from '../http/sse.ts';
 import type { KeySpec } from '../config/types.ts';
 
+/** Notifications kept for a stream until its acknowledgement is out. */
+const EARLY_MAX = 64;
+
 export class ListenStream implements Caller {
   readonly id: string;
   readonly server: string;
@@ -16,7 +19,9 @@ export class ListenStream implements Caller {
   readonly key: KeySpec | undefined;
   readonly router: Router;
   readonly #subscriptionId: JsonRpcId;
-  readonly #filter: ListenFilter;
+  #filter: ListenFilter;
+  /** Notifications that came before the acknowledgement (which waits for the child's subscribe answers). */
+  #early: JsonRpcNotification[] | undefined = [];
   readonly #stream: SseStream;
   #disconnect: (() => void) | undefined;
   #closed = false;
@@ -31,22 +36,43 @@ export class ListenStream implements Caller {
     this.#stream = stream;
   }
 
-  /** Acknowledges (always the first frame), then connects to the child's notifications. */
+  /**
+   * Connects to the child's notifications, subscribes the resources asked for, then acknowledges with
+   * what the child accepted (always the first frame; what came meanwhile follows it).
+   */
   open(onClose: () => void): void {
-    this.#send({ method: ModernMethod.Acknowledged, params: { notifications: this.#filter } });
     this.#disconnect = this.router.connect(this);
-    let n = 0;
-    for (const uri of this.#filter.resourceSubscriptions ?? []) {
-      void this.router.request({ jsonrpc: '2.0', id: `${this.id}:sub:${++n}`, method: ResourceMethod.Subscribe, params: { uri } }, { caller: this });
-    }
     this.#stream.onClose(() => {
       this.#release();
       onClose();
     });
+    const uris = this.#filter.resourceSubscriptions ?? [];
+    let n = 0;
+    const subscribed = uris.map((uri) =>
+      this.router
+        .request({ jsonrpc: '2.0', id: `${this.id}:sub:${++n}`, method: ResourceMethod.Subscribe, params: { uri } }, { caller: this })
+        .then(({ response }) => ('result' in response ? uri : undefined)),
+    );
+    void Promise.all(subscribed).then((answers) => {
+      if (this.#closed) return;
+      const { resourceSubscriptions: _asked, ...rest } = this.#filter;
+      const accepted = answers.filter((u): u is string => u !== undefined);
+      this.#filter = accepted.length > 0 ? { ...rest, resourceSubscriptions: accepted } : rest;
+      this.#send({ method: ModernMethod.Acknowledged, params: { notifications: this.#filter } });
+      const early = this.#early ?? [];
+      this.#early = undefined;
+      for (const m of early) this.onNotification(m);
+    });
   }
 
   onNotification(message: JsonRpcNotification, relatedId?: JsonRpcId): void {
-    if (relatedId !== undefined || !passesFilter(this.#filter, message.method, message.params)) return;
+    if (relatedId !== undefined) return;
+    if (this.#early !== undefined) {
+      // Bounded: list_changed says "look again", and a stream this young has little to miss.
+      if (this.#early.length < EARLY_MAX) this.#early.push(message);
+      return;
+    }
+    if (!passesFilter(this.#filter, message.method, message.params)) return;
     this.#send({ method: message.method, params: message.params ?? {} });
   }
 

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mayUse, type KeyRing } from '../auth/keys.ts';
 import type { Logger } from '../log.ts';
-import { LATEST_PROTOCOL_VERSION, Method, type JsonRpcRequest } from '../protocol/jsonrpc.ts';
+import { ErrorCode, LATEST_PROTOCOL_VERSION, Method, type JsonRpcRequest } from '../protocol/jsonrpc.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { Caller, Router } from '../router/router.ts';
 import type { ManagedServer } from '../supervisor/managed-server.ts';
@@ -37,6 +37,9 @@ interface PrincipalChild {
   readonly release: () => Promise<void>;
   active: number;
   idle: NodeJS.Timeout | undefined;
+  /** Its entry in the map (the promise that resolved to it), to take out only this child's. */
+  entry?: Promise<PrincipalChild | BindingFailure>;
+  ended?: boolean;
 }
 
 /** The initialize the gateway sends a per-principal child: every client capability, enforced per request. */
@@ -53,6 +56,9 @@ function principalInitialize(version: string): JsonRpcRequest {
   };
 }
 
+/** Listen streams one principal may hold open on one server (each holds a connection and a keep-alive). */
+export const MAX_LISTEN_STREAMS = 16;
+
 export class StatelessRegistry {
   readonly signer = new RequestStateSigner(REPLICA_ID);
   readonly #reconciler: Reconciler;
@@ -64,6 +70,8 @@ export class StatelessRegistry {
   readonly #children = new Map<string, Map<string, Promise<PrincipalChild | BindingFailure>>>();
   #listenSeq = 0;
   #closed = false;
+  /** Set when the gateway starts to drain: calls that would park end instead. */
+  #draining = false;
 
   constructor(reconciler: Reconciler, log: Logger, version: string) {
     this.#reconciler = reconciler;
@@ -99,6 +107,12 @@ export class StatelessRegistry {
     if ('status' in child) {
       if (byPrincipal.get(principal) === pending) byPrincipal.delete(principal);
       return child;
+    }
+    child.entry ??= pending;
+    if (child.ended) {
+      // It ended before this request could use it (a crash at start): the next request starts another.
+      if (byPrincipal.get(principal) === pending) byPrincipal.delete(principal);
+      return { status: 502, message: `server "${server.name}": its child for this caller ended as it started` };
     }
     return {
       router: child.router,
@@ -136,19 +150,22 @@ export class StatelessRegistry {
     const ms = server.spec.sessionIdleTimeoutMs;
     child.idle = setTimeout(() => {
       if (child.active > 0) return;
-      this.#children.get(server.name)?.delete(principal);
+      this.#forget(server.name, principal, child);
       void child.release();
     }, ms);
     child.idle.unref();
   }
 
-  #childEnded(server: string, principal: string, child: PrincipalChild, reason: string): void {
-    clearTimeout(child.idle);
+  /** Takes `child` out of the map, only if the map still holds it (a new child may have replaced it). */
+  #forget(server: string, principal: string, child: PrincipalChild): void {
     const byPrincipal = this.#children.get(server);
-    // Only if the map still holds this child's promise (a new one may have replaced it).
-    void byPrincipal?.get(principal)?.then((c) => {
-      if (c === child) byPrincipal.delete(principal);
-    });
+    if (child.entry !== undefined && byPrincipal?.get(principal) === child.entry) byPrincipal.delete(principal);
+  }
+
+  #childEnded(server: string, principal: string, child: PrincipalChild, reason: string): void {
+    child.ended = true;
+    clearTimeout(child.idle);
+    this.#forget(server, principal, child);
     for (const l of this.#listens) if (l.router === child.router) l.end();
     this.#log.debug({ server, reason }, 'a 2026 principal child ended');
   }
@@ -159,16 +176,24 @@ export class StatelessRegistry {
     do handle = randomBytes(12).toString('base64url');
     while (this.#calls.has(handle));
     const release = binding.hold();
-    const call = new StatelessCall({ handle, server, principal, method, digest, perCaller: binding.perCaller }, binding.router, this.signer, roundTimeoutMs, (c) => {
+    const onEnd = (c: StatelessCall): void => {
       this.#calls.delete(c.who.handle);
       release();
-    });
+    };
+    const call = new StatelessCall({ handle, server, principal, method, digest, perCaller: binding.perCaller }, binding.router, this.signer, roundTimeoutMs, onEnd, () => !this.#draining);
     this.#calls.set(handle, call);
     return call;
   }
 
   call(handle: string): StatelessCall | undefined {
     return this.#calls.get(handle);
+  }
+
+  /** Whether `principal` may open one more listen stream on `server` (MAX_LISTEN_STREAMS). */
+  mayListen(server: string, principal: string): boolean {
+    let n = 0;
+    for (const l of this.#listens) if (l.server === server && (l.key?.name ?? '') === principal) n++;
+    return n < MAX_LISTEN_STREAMS;
   }
 
   /** Opens a listen stream; it is ended by revoke(), server removal, its child's end, and close(). */
@@ -183,8 +208,17 @@ export class StatelessRegistry {
     return stream;
   }
 
-  /** After a reload: what a key no longer may use ends (parked calls are refused at their retry). */
+  /** After a reload: what a key no longer may use ends: its calls (running or parked), listens, children. */
   revoke(keys: KeyRing): void {
+    const allowedName = (principal: string, server: string): boolean => {
+      if (principal === '') return !keys.enabled;
+      const key = keys.byName(principal);
+      return key !== undefined && mayUse(key, server);
+    };
+    for (const c of [...this.#calls.values()]) {
+      if (allowedName(c.who.principal, c.who.server)) continue;
+      c.abandon('its key was removed or lost access', { code: ErrorCode.InvalidRequest, message: 'the key of this request was removed or lost access to this server', status: 403 });
+    }
     for (const l of this.#listens) {
       const key = l.key === undefined ? undefined : keys.current(l.key);
       const allowed = l.key === undefined ? !keys.enabled : key !== undefined && mayUse(key, l.server);
@@ -192,11 +226,13 @@ export class StatelessRegistry {
     }
     for (const [server, byPrincipal] of this.#children) {
       for (const [principal, pending] of byPrincipal) {
-        const key = principal === '' ? undefined : keys.byName(principal);
-        const allowed = principal === '' ? !keys.enabled : key !== undefined && mayUse(key, server);
-        if (allowed) continue;
+        if (allowedName(principal, server)) continue;
         byPrincipal.delete(principal);
-        void pending.then((child) => ('status' in child ? undefined : child.release()));
+        void pending.then((child) => {
+          if ('status' in child) return;
+          clearTimeout(child.idle);
+          return child.release();
+        });
       }
     }
   }
@@ -212,8 +248,9 @@ export class StatelessRegistry {
     this.#log.debug({ server: name, why }, '2026 state of the server ended');
   }
 
-  /** Ends the calls parked on a client's retry (a draining gateway will not take the retry). */
+  /** Ends the calls parked on a client's retry (a draining gateway will not take the retry); none parks after. */
   endParked(reason: string): void {
+    this.#draining = true;
     for (const c of [...this.#calls.values()]) if (c.parked) c.abandon(reason);
   }
 

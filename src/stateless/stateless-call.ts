@@ -5,8 +5,8 @@
 // request(s) and a signed requestState, and its retry (new id, inputResponses, the state) answers the
 // child's pending request(s), after which the call goes on, to its result or to another round (MRTR).
 // Knows nothing of HTTP: each round writes to a Sink.
-import { CAPABILITY_OF_METHOD, ErrorCode, errorResponse, type JsonRpcId, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.ts';
-import { Meta, ModernErrorCode, modernErrorStatus, toModernResult } from '../protocol/modern.ts';
+import { CAPABILITY_OF_METHOD, ErrorCode, Method, errorResponse, type JsonRpcId, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.ts';
+import { INPUT_REQUIRED_METHODS, Meta, ModernErrorCode, modernErrorStatus, toModernResult } from '../protocol/modern.ts';
 import type { Caller, RouteResult, Router } from '../router/router.ts';
 import type { Sink } from '../sessions/sink.ts';
 import type { RequestStateSigner } from './request-state.ts';
@@ -35,6 +35,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+function progressTokenOf(params: Record<string, unknown> | undefined): unknown {
+  return isObject(params?._meta) ? params._meta.progressToken : undefined;
+}
+
 export class StatelessCall implements Caller {
   readonly id: string;
   readonly who: CallIdentity;
@@ -44,6 +48,10 @@ export class StatelessCall implements Caller {
   /** How long a parked round waits for the client's retry. */
   readonly #roundTimeoutMs: number;
   readonly #onEnd: (call: StatelessCall) => void;
+  /** False while the gateway drains: a call that would park ends instead (nobody would take its retry). */
+  readonly #mayPark: () => boolean;
+  /** The current round's own progress token: progress on its stream carries it, not the first round's. */
+  #progressToken: unknown;
   /** The current round's answer and the client's id for it; none while parked. */
   #sink: Sink | undefined;
   #roundId: JsonRpcId;
@@ -60,7 +68,7 @@ export class StatelessCall implements Caller {
   #final: RouteResult | undefined;
   #ended = false;
 
-  constructor(who: CallIdentity, router: Router, signer: RequestStateSigner, roundTimeoutMs: number, onEnd: (call: StatelessCall) => void) {
+  constructor(who: CallIdentity, router: Router, signer: RequestStateSigner, roundTimeoutMs: number, onEnd: (call: StatelessCall) => void, mayPark: () => boolean = () => true) {
     this.id = `call:${who.handle}`;
     this.who = who;
     this.capabilities = new Set();
@@ -68,6 +76,7 @@ export class StatelessCall implements Caller {
     this.#signer = signer;
     this.#roundTimeoutMs = roundTimeoutMs;
     this.#onEnd = onEnd;
+    this.#mayPark = mayPark;
     this.#roundId = 0;
   }
 
@@ -83,8 +92,12 @@ export class StatelessCall implements Caller {
     return this.who.principal;
   }
 
-  /** Ends the call from the gateway's side (shutdown): a parked call's child is cancelled. */
-  abandon(reason: string): void {
+  /**
+   * Ends the call from the gateway's side (shutdown, a revoked key): a running round is answered with
+   * `error` when given, and the child's call is cancelled.
+   */
+  abandon(reason: string, error?: { code: number; message: string; status: number }): void {
+    if (error !== undefined) this.#write(errorResponse(this.#roundId, error.code, error.message), error.status);
     this.#end(reason);
   }
 
@@ -93,30 +106,45 @@ export class StatelessCall implements Caller {
     this.#roundId = message.id;
     this.#sink = sink;
     this.capabilities = capabilities;
+    this.#progressToken = progressTokenOf(message.params);
     for (const [key, value] of Object.entries(inputResponses ?? {})) if (isObject(value)) this.#offered.set(key, value);
-    void this.#router.request(message, { caller: this }).then((result) => this.#settle(result));
+    this.#router.request(message, { caller: this }).then(
+      (result) => this.#settle(result),
+      (err: Error) => this.#settle({ response: errorResponse(message.id, ErrorCode.InternalError, `mcp-gateway: the call failed (${err.message})`) }),
+    );
   }
 
   /**
    * A retry with the state of round `round`: its responses answer the child's pending asks; what is
    * still missing is asked again at once. False when that state is spent (an older round, or in use).
    */
-  resume(round: number, id: JsonRpcId, sink: Sink, capabilities: ReadonlySet<string>, inputResponses: Record<string, unknown> | undefined): boolean {
+  resume(round: number, id: JsonRpcId, sink: Sink, params: Record<string, unknown> | undefined, capabilities: ReadonlySet<string>, inputResponses: Record<string, unknown> | undefined): boolean {
     if (this.#ended || !this.#parked || round !== this.#round) return false;
     clearTimeout(this.#expiry);
     this.#parked = false;
     this.#sink = sink;
     this.#roundId = id;
     this.capabilities = capabilities;
+    this.#progressToken = progressTokenOf(params);
     if (this.#final !== undefined) {
       this.#answer(this.#final);
       return true;
     }
+    // The call waited for the client; from here it runs again, with its timeout counted anew.
+    this.#router.restartTimers(this);
     for (const [key, ask] of this.#asks) {
       const value = inputResponses?.[key];
       if (!isObject(value)) continue; // missing or not a result: asked again below
       this.#asks.delete(key);
       ask.resolve({ jsonrpc: '2.0', id: 0, result: value });
+    }
+    // Capabilities are per request: what this retry did not declare cannot be asked of it again.
+    for (const ask of this.#asks.values()) {
+      const capability = CAPABILITY_OF_METHOD[ask.method];
+      if (capability !== undefined && !capabilities.has(capability)) {
+        this.onMissingCapability(capability);
+        return true;
+      }
     }
     if (this.#asks.size > 0) this.#askClient();
     return true;
@@ -130,11 +158,24 @@ export class StatelessCall implements Caller {
   // --- Caller ---
 
   onNotification(message: JsonRpcNotification): void {
-    // Only notifications related to the call reach a caller that is not connected: its progress.
-    if (!this.#parked) this.#sink?.send(JSON.stringify(message));
+    // Only notifications related to the call reach a caller that is not connected: its progress, which
+    // goes out under the token of the round whose stream carries it (none asked for: none sent).
+    if (this.#parked || this.#sink === undefined) return;
+    if (message.method === Method.Progress) {
+      if (this.#progressToken === undefined) return;
+      message = { ...message, params: { ...message.params, progressToken: this.#progressToken } };
+    }
+    this.#sink.send(JSON.stringify(message));
   }
 
   onRequest(message: JsonRpcRequest): Promise<JsonRpcResponse> {
+    // Input-required results exist for three methods only, and carry three kinds of request only.
+    const refused = !INPUT_REQUIRED_METHODS.has(this.who.method)
+      ? `a 2026 client cannot be asked anything during ${this.who.method}`
+      : CAPABILITY_OF_METHOD[message.method] === undefined
+        ? `a 2026 client cannot be asked "${message.method}"`
+        : undefined;
+    if (refused !== undefined) return Promise.resolve(errorResponse(message.id, ErrorCode.MethodNotFound, `mcp-gateway: ${refused}`));
     const params = message.params;
     const meta = isObject(params?._meta) ? params._meta : undefined;
     const named = meta?.[Meta.InputKey];
@@ -180,6 +221,10 @@ export class StatelessCall implements Caller {
     const sink = this.#sink;
     if (this.#ended || this.#parked || this.#asks.size === 0 || sink === undefined) return;
     if (!sink.open) return this.#end('the client went away');
+    if (!this.#mayPark()) {
+      this.#write(errorResponse(this.#roundId, ErrorCode.InternalError, 'the gateway is shutting down: it cannot wait for input; send the request again later'), 503);
+      return this.#end('the gateway is shutting down');
+    }
     this.#round++;
     const expires = Date.now() + this.#roundTimeoutMs;
     const requestState = this.#signer.sign({ handle: this.who.handle, server: this.who.server, principal: this.who.principal, digest: this.who.digest, round: this.#round, expires });
@@ -214,7 +259,8 @@ export class StatelessCall implements Caller {
     const sink = this.#sink;
     if (sink === undefined || this.#parked) return;
     this.#sink = undefined;
-    sink.finish(JSON.stringify(response), undefined, status ?? ('error' in response ? modernErrorStatus(response.error.code) : 200));
+    const childCapabilities = this.#router.initializeResult?.capabilities;
+    sink.finish(JSON.stringify(response), undefined, status ?? ('error' in response ? modernErrorStatus(response.error.code, this.who.method, childCapabilities) : 200));
   }
 
   /** Over: the child's asks still waiting are refused, its call cancelled if it is still running. */

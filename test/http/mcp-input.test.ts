@@ -147,8 +147,10 @@ describe('Streamable HTTP: ids and resumption', () => {
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const reader = res.body!.getReader();
     let text = '';
-    while (!/id: (\d+)/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
-    const lastId = /id: (\d+)/.exec(text)![1]!;
+    // The first event is the priming one (an id, empty data); break after the first progress event.
+    const progressId = /id: (\d+)\ndata: [^\n]*"progress":1,/;
+    while (!progressId.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    const lastId = progressId.exec(text)![1]!;
     await reader.cancel(); // the connection breaks after the first progress event
     await new Promise((r) => setTimeout(r, 300));
     const resumed = await fetch(`${h.url}/mcp/demo/mcp`, { headers: { accept: 'text/event-stream', 'mcp-session-id': id, 'last-event-id': lastId } });

@@ -38,9 +38,11 @@ function events(text: string): { id: string | undefined; data: Json }[] {
 async function breakAfterFirstEvent(res: Response): Promise<string> {
   const reader = res.body!.getReader();
   let text = '';
-  while (!/^id: (\d+)$/m.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+  // Past the priming event (an id, empty data): the first event that carries a message.
+  const first = /^id: (\d+)\ndata: .+$/m;
+  while (!first.test(text)) text += new TextDecoder().decode((await reader.read()).value);
   await reader.cancel();
-  return /^id: (\d+)$/m.exec(text)![1]!;
+  return first.exec(text)![1]!;
 }
 
 const textLength = (answer: Json): number => (answer.result.content[0].text as string).length;
@@ -91,7 +93,7 @@ describe('session replay log', () => {
     expect(kept[1]).toMatchObject({ id: 1, error: { code: -32603, message: expect.stringMatching(/larger than a session keeps/) } });
     expect(h.gateway.sessions.replay.used).toBeLessThan(2000);
     // The client resumes from the progress event and gets that error as its answer.
-    const progressId = session.events.after(0, 'req:n1')[0]!.seq;
+    const progressId = session.events.after(0, 'req:n1').find((e) => e.data !== '')!.seq;
     const resumed = await fetch(`${h.url}/mcp/demo/mcp`, { headers: { accept: 'text/event-stream', 'mcp-session-id': sid, 'last-event-id': String(progressId) } });
     const replay = events(await resumed.text());
     expect(replay.map((e) => e.data)).toEqual([expect.objectContaining({ id: 1, error: expect.objectContaining({ code: -32603 }) })]);

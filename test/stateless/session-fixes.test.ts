@@ -245,8 +245,10 @@ describe('SSE priming on the 2025 path', () => {
     controller.abort(); // the connection breaks before the answer
     const resumed = await fetch(`${h.url}/mcp/d/mcp`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${KEY_B}`, ...inSession(sid), 'last-event-id': primer } });
     expect(resumed.status).toBe(200);
-    const events = await readEvents(resumed, responseTo('slow'));
-    // Everything after the priming event: the progress notification, then the answer.
+    // A resumed stream is primed with the id it resumes from; then everything after that id: the
+    // progress notification, then the answer.
+    const [again, ...events] = await readEvents(resumed, responseTo('slow'));
+    expect(expectPriming(again)).toBe(primer);
     expect(events.map((e) => json(e)?.method ?? (json(e)?.id === 'slow' ? 'answer' : 'other')), `first stream ${primer}:priming; resumed ${summary(events)}`).toEqual(['notifications/progress', 'answer']);
     expect(textOf(json(events.at(-1)).result)).toBe('xxxxx');
   });

@@ -2,7 +2,7 @@
 // (never a 500, never a hang), and the gateway must stay up.
 import { afterEach, expect, it } from 'vitest';
 import { closeAll, demoServer, manifest, running, startHarness } from '../helpers/gateway.ts';
-import { MODERN, headers26, meta, read } from './review-helpers.ts';
+import { MODERN, headers26, meta, read } from './process-helpers.ts';
 
 afterEach(closeAll);
 

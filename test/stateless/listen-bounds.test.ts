@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { spawnGateway, type GatewayProcess } from '../helpers/process-gateway.ts';
 import { waitFor } from '../helpers/gateway.ts';
-import { DEMO, body26, headers26 } from './review-helpers.ts';
+import { DEMO, body26, headers26 } from './process-helpers.ts';
 
 let gw: GatewayProcess | undefined;
 let dir: string | undefined;

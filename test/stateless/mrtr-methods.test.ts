@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { closeAll, manifest, running, startHarness } from '../helpers/gateway.ts';
-import { body26, last, post26, server } from './review-helpers.ts';
+import { body26, last, post26, server } from './process-helpers.ts';
 
 const LATE = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'late-ask.js');
 

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { closeAll, startHarness, waitFor } from '../helpers/gateway.ts';
-import { KEY_A, KEY_B, body26, last, post26, server, sha } from './review-helpers.ts';
+import { KEY_A, KEY_B, body26, last, post26, server, sha } from './process-helpers.ts';
 
 const LATE = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'late-ask.js');
 

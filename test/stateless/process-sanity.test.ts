@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { closeAll, manifest, running, startHarness } from '../helpers/gateway.ts';
-import { body26, CONFORMANCE, last, post26, server } from './review-helpers.ts';
+import { body26, CONFORMANCE, last, post26, server } from './process-helpers.ts';
 
 afterEach(closeAll);
 
