@@ -620,38 +620,55 @@ export function createConformanceServer() {
   });
   const rootsRequest = () => ({ method: 'roots/list', params: {}, valid: rootsAnswer });
   const askFor = (extra, key, request) => ask(extra, key, request.method, request.params, request.valid);
+  // The body of a tool that needs one client capability and asks the client one thing (input `key`): `say`
+  // turns the answer into the text of the result.
+  const askOnce = (capability, key, request, say) =>
+    failingCall(async (_args, extra) => {
+      requireCapability(capability);
+      return { content: [text(say(await askFor(extra, key, request)))] };
+    });
+  // The confirmation of a { ok: boolean } form, or what the person did instead (decline, cancel).
+  const confirmed = (answer) => formValue(answer, 'ok') ?? answer.action;
+  // Asks for a confirmation (input key confirm) and reports it after `word`.
+  const confirmTool = (word) =>
+    askOnce(
+      'elicitation',
+      'confirm',
+      formRequest('Please confirm', 'ok', 'boolean'),
+      (answer) => `${word}: confirmed=${confirmed(answer)}`,
+    );
 
   const noArguments = (description) => ({ description, inputSchema: {} });
 
   server.registerTool(
     'test_input_required_result_elicitation',
     noArguments('Asks the user for a name (elicitation, input key user_name) and greets them.'),
-    failingCall(async (_args, extra) => {
-      requireCapability('elicitation');
-      const answer = await askFor(extra, 'user_name', formRequest('What is your name?', 'name', 'string'));
+    askOnce('elicitation', 'user_name', formRequest('What is your name?', 'name', 'string'), (answer) => {
       const name = formValue(answer, 'name');
-      return { content: [text(name === undefined ? `No name given (${answer.action}).` : `Hello, ${name}!`)] };
+      return name === undefined ? `No name given (${answer.action}).` : `Hello, ${name}!`;
     }),
   );
 
   server.registerTool(
     'test_input_required_result_sampling',
     noArguments('Asks the client LLM a question (sampling, input key capital_question) and returns the answer.'),
-    failingCall(async (_args, extra) => {
-      requireCapability('sampling');
-      const answer = await askFor(extra, 'capital_question', samplingRequest('What is the capital of France?', 100));
-      return { content: [text(`Sampling result: ${samplingText(answer)}`)] };
-    }),
+    askOnce(
+      'sampling',
+      'capital_question',
+      samplingRequest('What is the capital of France?', 100),
+      (answer) => `Sampling result: ${samplingText(answer)}`,
+    ),
   );
 
   server.registerTool(
     'test_input_required_result_list_roots',
     noArguments("Lists the client's roots (roots/list, input key client_roots) and names them."),
-    failingCall(async (_args, extra) => {
-      requireCapability('roots');
-      const { roots } = await askFor(extra, 'client_roots', rootsRequest());
-      return { content: [text(`Found ${roots.length} root(s): ${roots.map((root) => root.uri).join(', ')}`)] };
-    }),
+    askOnce(
+      'roots',
+      'client_roots',
+      rootsRequest(),
+      ({ roots }) => `Found ${roots.length} root(s): ${roots.map((root) => root.uri).join(', ')}`,
+    ),
   );
 
   // The 2026 scenario wants the final text to say "state-ok", the server's word that it got its requestState
@@ -659,11 +676,7 @@ export function createConformanceServer() {
   server.registerTool(
     'test_input_required_result_request_state',
     noArguments('Asks for a confirmation (elicitation, input key confirm) and reports it with "state-ok".'),
-    failingCall(async (_args, extra) => {
-      requireCapability('elicitation');
-      const answer = await askFor(extra, 'confirm', formRequest('Please confirm', 'ok', 'boolean'));
-      return { content: [text(`state-ok: confirmed=${formValue(answer, 'ok') ?? answer.action}`)] };
-    }),
+    confirmTool('state-ok'),
   );
 
   server.registerTool(
@@ -702,11 +715,7 @@ export function createConformanceServer() {
   server.registerTool(
     'test_input_required_result_tampered_state',
     noArguments('Asks for a confirmation (elicitation, input key confirm); the state integrity is the gateway\'s.'),
-    failingCall(async (_args, extra) => {
-      requireCapability('elicitation');
-      const answer = await askFor(extra, 'confirm', formRequest('Please confirm', 'ok', 'boolean'));
-      return { content: [text(`integrity-ok: confirmed=${formValue(answer, 'ok') ?? answer.action}`)] };
-    }),
+    confirmTool('integrity-ok'),
   );
 
   // Asks only for what the client declared, one request after the other, sampling first: a 2026 caller that
@@ -749,11 +758,7 @@ export function createConformanceServer() {
   server.registerTool(
     'test_missing_capability',
     noArguments('Needs sampling (input key sampling_probe); a refusal is the call\'s JSON-RPC error.'),
-    failingCall(async (_args, extra) => {
-      requireCapability('sampling');
-      const answer = await askFor(extra, 'sampling_probe', samplingRequest('Say hello.', 20));
-      return { content: [text(`Success: ${samplingText(answer)}`)] };
-    }),
+    askOnce('sampling', 'sampling_probe', samplingRequest('Say hello.', 20), (a) => `Success: ${samplingText(a)}`),
   );
 
   // server-stateless reads the first frames of this call's response stream and checks that none is a request
@@ -762,12 +767,12 @@ export function createConformanceServer() {
   server.registerTool(
     'test_streaming_elicitation',
     noArguments('Asks a question in the middle of the call (elicitation, input key stream_confirm).'),
-    failingCall(async (_args, extra) => {
-      requireCapability('elicitation');
-      const question = formRequest('Continue the streaming test?', 'ok', 'boolean');
-      const answer = await askFor(extra, 'stream_confirm', question);
-      return { content: [text(`Streaming complete: confirmed=${formValue(answer, 'ok') ?? answer.action}`)] };
-    }),
+    askOnce(
+      'elicitation',
+      'stream_confirm',
+      formRequest('Continue the streaming test?', 'ok', 'boolean'),
+      (answer) => `Streaming complete: confirmed=${confirmed(answer)}`,
+    ),
   );
 
   // server-stateless calls this without a log level and gives the stream 500 ms: the tool logs (as a 2025

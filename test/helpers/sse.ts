@@ -5,19 +5,31 @@ export interface SseEvent {
   id?: string;
 }
 
-export interface SseReader {
-  readonly events: SseEvent[];
+/** The events of a stream as they come (each turned into a T), and a way to wait for one. */
+export interface SseStream<T> {
+  readonly events: T[];
   readonly status: number;
-  next(match: (e: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>;
+  readonly contentType: string;
+  next(match: (e: T) => boolean, timeoutMs?: number): Promise<T>;
   /** Resolves when the server ends the stream. */
   readonly ended: Promise<void>;
   close(): void;
 }
 
+export type SseReader = SseStream<SseEvent>;
+
 export async function openSse(url: string, headers: Record<string, string> = {}): Promise<SseReader> {
   const controller = new AbortController();
   const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
-  const events: SseEvent[] = [];
+  return readSse(res, controller, (e) => e);
+}
+
+/**
+ * Reads the SSE stream of `res` (a GET or a POST answer) as it comes: each dispatched event, as `as(event)`,
+ * goes into `events`. `controller` is the one whose signal the request was sent with: close() aborts it.
+ */
+export function readSse<T>(res: Response, controller: AbortController, as: (e: SseEvent) => T): SseStream<T> {
+  const events: T[] = [];
   const waiters = new Set<() => void>();
   const ended = (async () => {
     if (res.body === null) return;
@@ -44,7 +56,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
           // As EventSource does: an event with empty data is not dispatched (the priming event).
           if (data.length === 0 || (data.length === 1 && data[0] === '')) continue;
           e.data = data.join('\n');
-          events.push(e);
+          events.push(as(e));
           for (const w of waiters) w();
         }
       }
@@ -55,6 +67,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   return {
     events,
     status: res.status,
+    contentType: res.headers.get('content-type') ?? '',
     ended,
     close: () => controller.abort(),
     next(match, timeoutMs = 5000) {

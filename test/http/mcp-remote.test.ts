@@ -1,38 +1,17 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROOT, closeAll, demoServer, manifest, startHarness, waitFor, type Json } from '../helpers/gateway.ts';
+import { closeAll, demoServer, manifest, startHarness, waitFor } from '../helpers/gateway.ts';
+import { startBridge } from '../helpers/mcp-remote.ts';
 
 afterEach(closeAll);
 
 describe('mcp-remote (the stdio bridge desktop clients use)', () => {
   it('lists and calls tools through the gateway', async () => {
     const h = await startHarness(manifest(demoServer('demo')));
-    const home = mkdtempSync(path.join(tmpdir(), 'mcp-remote-home-'));
-    const bridge = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'mcp-remote', 'dist', 'proxy.js'), `${h.url}/mcp/demo/mcp`], {
-      env: { ...process.env, HOME: home },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const answers = new Map<number, Json>();
-    let buf = '';
-    bridge.stdout.on('data', (c: Buffer) => {
-      buf += c.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) !== -1) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (line.startsWith('{')) {
-          const m = JSON.parse(line) as Json;
-          if (m.id !== undefined) answers.set(m.id, m);
-        }
-      }
-    });
-    const send = (m: object) => bridge.stdin.write(`${JSON.stringify(m)}\n`);
+    const bridge = startBridge(`${h.url}/mcp/demo/mcp`);
+    const { answers, send } = bridge;
     try {
       send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'desktop', version: '1' } } });
-      const init = await waitFor(() => answers.get(1), 'initialize through mcp-remote', 15_000);
+      const init = await bridge.answer(1, 'initialize through mcp-remote');
       expect(init.result.serverInfo.name).toBe('demo');
       expect(init.result.protocolVersion).toBe('2025-06-18');
       send({ jsonrpc: '2.0', method: 'notifications/initialized' });
@@ -43,8 +22,7 @@ describe('mcp-remote (the stdio bridge desktop clients use)', () => {
       const call = await waitFor(() => answers.get(3), 'tools/call');
       expect(call.result.content[0].text).toBe('via mcp-remote');
     } finally {
-      bridge.kill();
-      rmSync(home, { recursive: true, force: true });
+      bridge.stop();
     }
   });
 });

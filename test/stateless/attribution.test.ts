@@ -1,11 +1,8 @@
 // Review probe (passes): on a shared child, a child's question is never shown to a caller of another key
 // while a call of that key could be the asker (child-requests.ts `attributable`).
-import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { closeAll, startHarness, waitFor } from '../helpers/gateway.ts';
-import { KEY_A, KEY_B, body26, last, post26, server, sha } from './process-helpers.ts';
-
-const LATE = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'late-ask.js');
+import { KEY_A, KEY_B, body26, last, post26, server, sha, LATE } from './process-helpers.ts';
 
 afterEach(closeAll);
 

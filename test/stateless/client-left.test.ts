@@ -1,12 +1,9 @@
 // Review probe: a 2026 POST whose client leaves while a per-principal child is starting. modernPost
 // awaits StatelessRegistry.binding() (the spawn) and only then creates the SseStream / registers
 // res.once('close'); a connection that closed during the await never fires 'close' again.
-import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { closeAll, manifest, startHarness, waitFor } from '../helpers/gateway.ts';
-import { body26, headers26, server } from './process-helpers.ts';
-
-const LATE = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'late-ask.js');
+import { body26, headers26, server, LATE } from './process-helpers.ts';
 
 afterEach(closeAll);
 

@@ -3,13 +3,12 @@
 // throws RangeError inside RequestTable.admit's Promise executor: router.request() rejects. StatelessCall
 // .start() does `void router.request(...).then(settle)`, so the rejection is unhandled and Node (default
 // --unhandled-rejections=throw) takes the whole gateway down. One POST, a key for any server.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { spawnGateway, type GatewayProcess } from '../helpers/process-gateway.ts';
-import { waitFor } from '../helpers/gateway.ts';
-import { DEMO, body26, headers26 } from './process-helpers.ts';
+import type { GatewayProcess } from '../helpers/process-gateway.ts';
+import { body26, headers26, spawnDemoGateway } from './process-helpers.ts';
 
 let gw: GatewayProcess | undefined;
 let dir: string | undefined;
@@ -26,13 +25,7 @@ function withDeep(body: unknown, depth: number): string {
 
 it('one POST with a deeply nested _meta value does not crash the gateway', async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'mcp-gw-review-'));
-  const file = path.join(dir, 'mcp-gateway.yaml');
-  writeFileSync(file, `version: 1\nlisten: { host: 127.0.0.1, port: 0 }\nservers:\n  demo:\n    command: node\n    args: ${JSON.stringify([DEMO])}\n`);
-  gw = await spawnGateway(['--config', file], { MCP_GATEWAY_FROM_SOURCE: '1' });
-  await waitFor(async () => {
-    const r = await fetch(`${gw!.url}/mcp/servers`).then((r) => r.json() as Promise<{ servers: { name: string; state: string }[] }>);
-    return r.servers.find((s) => s.name === 'demo' && s.state === 'running');
-  }, 'demo running', 15_000);
+  gw = await spawnDemoGateway(dir);
   const body = body26(1, 'tools/call', { name: 'echo', arguments: { text: 'hi' }, _meta: { x: DEEP } });
   const res = await fetch(`${gw.url}/mcp/demo/mcp`, { method: 'POST', headers: headers26('tools/call', 'echo'), body: withDeep(body, 20_000) }).catch((e: Error) => e);
   console.log('answer:', res instanceof Error ? res.message : res.status);

@@ -13,7 +13,7 @@ export const TAP = path.join(ROOT, 'test', 'stateless', 'fixtures', 'stdin-tap.m
 /** Key A may use server `a` only; key B every server. */
 export const KEY_A = 'stateless-key-a-0123456789abcdef';
 export const KEY_B = 'stateless-key-b-0123456789abcdef';
-const sha = (k: string): string => createHash('sha256').update(k).digest('hex');
+export const sha = (k: string): string => createHash('sha256').update(k).digest('hex');
 
 export const ACCEPT_BOTH = 'application/json, text/event-stream';
 

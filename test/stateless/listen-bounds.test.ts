@@ -3,13 +3,12 @@
 // maxInFlight and the key's rate limit) and, once accepted, an entry in the router's #subscriptions.
 // A few listen POSTs within the body limit (4 MB) grow the gateway's heap by hundreds of MB; the
 // gateway runs with --max-old-space-size=256.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { spawnGateway, type GatewayProcess } from '../helpers/process-gateway.ts';
-import { waitFor } from '../helpers/gateway.ts';
-import { DEMO, body26, headers26 } from './process-helpers.ts';
+import type { GatewayProcess } from '../helpers/process-gateway.ts';
+import { body26, headers26, spawnDemoGateway } from './process-helpers.ts';
 
 let gw: GatewayProcess | undefined;
 let dir: string | undefined;
@@ -22,13 +21,7 @@ afterEach(async () => {
 
 it('listen streams with many resourceSubscriptions stay within the heap', async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'mcp-gw-review-'));
-  const file = path.join(dir, 'mcp-gateway.yaml');
-  writeFileSync(file, `version: 1\nlisten: { host: 127.0.0.1, port: 0 }\nservers:\n  demo:\n    command: node\n    args: ${JSON.stringify([DEMO])}\n`);
-  gw = await spawnGateway(['--config', file], { MCP_GATEWAY_FROM_SOURCE: '1' });
-  await waitFor(async () => {
-    const r = await fetch(`${gw!.url}/mcp/servers`).then((r) => r.json() as Promise<{ servers: { name: string; state: string }[] }>);
-    return r.servers.find((s) => s.name === 'demo' && s.state === 'running');
-  }, 'demo running', 15_000);
+  gw = await spawnDemoGateway(dir);
   const before = gw.rssBytes();
   const N = 300_000;
   for (let k = 0; k < 4 && gw.proc.exitCode === null; k++) {

@@ -1,12 +1,9 @@
 // Review probe: the spec allows input_required only on tools/call, prompts/get and resources/read.
 // StatelessCall.onRequest turns a child's request into an input_required round whatever the method of
 // the call; modern-face then refuses the retry's requestState for that method ("takes no requestState").
-import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { closeAll, manifest, running, startHarness } from '../helpers/gateway.ts';
-import { body26, last, post26, server } from './process-helpers.ts';
-
-const LATE = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'late-ask.js');
+import { body26, last, post26, server, LATE } from './process-helpers.ts';
 
 afterEach(closeAll);
 

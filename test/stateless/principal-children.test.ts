@@ -2,27 +2,14 @@
 // timer (release() takes the child out of PerSessionServer before it stops, so #childEnded never runs).
 // When that stale timer fires it deletes `#children.get(server).delete(principal)` — whatever child the
 // principal has by then — so the principal's live child is orphaned and the next request spawns another.
-import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { closeAll, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
-import { KEY_A, KEY_B, body26, last, post26, server, sha } from './process-helpers.ts';
-
-const LATE = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'late-ask.js');
+import { KEY_A, KEY_B, body26, last, lateBehindKeys, post26, reloadWith } from './process-helpers.ts';
 
 afterEach(closeAll);
 
-function keyed(withA: boolean): string {
-  const keys = [
-    ...(withA ? [`    - { name: alice, sha256: ${sha(KEY_A)}, servers: [late] }`] : []),
-    `    - { name: bob, sha256: ${sha(KEY_B)}, servers: "*", admin: true }`,
-  ].join('\n');
-  return `version: 1\nlisten: { host: 127.0.0.1, port: 0 }\nauth:\n  keys:\n${keys}\nservers:\n${server('late', LATE, '    sharing: per-session\n    sessionIdleTimeout: 1500ms\n')}`;
-}
-
-async function reload(h: Harness, withA: boolean): Promise<void> {
-  h.write(keyed(withA));
-  expect((await h.gateway.reconciler.reload('api')).ok).toBe(true);
-}
+const keyed = (withA: boolean): string => lateBehindKeys(withA, '    sharing: per-session\n    sessionIdleTimeout: 1500ms\n');
+const reload = (h: Harness, withA: boolean): Promise<void> => reloadWith(h, keyed(withA));
 
 const count = async (h: Harness, id: number): Promise<string> =>
   last(await post26(h.url, 'late', body26(id, 'tools/call', { name: 'count', arguments: {} }), { key: KEY_A })).result.content[0].text;

@@ -1,11 +1,15 @@
 // Probes of the 2026 stateless path (review): raw 2026 POSTs with fetch, and a few manifests.
-import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, DEMO } from '../helpers/gateway.ts';
+import { expect } from 'vitest';
+import { ROOT, DEMO, waitFor, type Harness } from '../helpers/gateway.ts';
+import { spawnGateway, type GatewayProcess } from '../helpers/process-gateway.ts';
+import { CONFORMANCE, V2026 as MODERN, sha, sseMessages } from './helpers.ts';
 
-export const MODERN = '2026-07-28';
-export const CONFORMANCE = path.join(ROOT, 'examples', 'servers', 'conformance.js');
-export const sha = (k: string): string => createHash('sha256').update(k).digest('hex');
+export { CONFORMANCE, MODERN, sha };
+
+/** The late-ask fixture (a 2025 server that asks late, counts its calls, traces what it hears). */
+export const LATE = path.join(ROOT, 'test', 'stateless', 'fixtures', 'late-ask.js');
 
 export const KEY_A = 'key-a-0123456789abcdef0123';
 export const KEY_B = 'key-b-0123456789abcdef0123';
@@ -44,9 +48,7 @@ export interface Answer {
 export async function read(res: Response): Promise<Answer> {
   const text = await res.text();
   const contentType = res.headers.get('content-type') ?? '';
-  const messages = contentType.startsWith('text/event-stream')
-    ? text.split('\n').filter((l) => l.startsWith('data: ') && l.length > 6).map((l) => JSON.parse(l.slice(6)))
-    : text === '' ? [] : [JSON.parse(text)];
+  const messages = contentType.startsWith('text/event-stream') ? sseMessages(text) : text === '' ? [] : [JSON.parse(text)];
   return { status: res.status, contentType, messages };
 }
 
@@ -68,6 +70,44 @@ export const last = (a: Answer): any => a.messages[a.messages.length - 1];
 
 export function server(name: string, script: string, extra = ''): string {
   return `  ${name}:\n    command: node\n    args: ${JSON.stringify([script])}\n${extra}`;
+}
+
+/**
+ * The late-ask fixture as server `late` (with `extra` lines, indented 4) behind two keys: alice (KEY_A, late
+ * only; left out when `withA` is false, as a reload that revokes her) and bob (KEY_B, admin, every server).
+ */
+export function lateBehindKeys(withA: boolean, extra: string): string {
+  const keys = [
+    ...(withA ? [`    - { name: alice, sha256: ${sha(KEY_A)}, servers: [late] }`] : []),
+    `    - { name: bob, sha256: ${sha(KEY_B)}, servers: "*", admin: true }`,
+  ].join('\n');
+  return `version: 1\nlisten: { host: 127.0.0.1, port: 0 }\nauth:\n  keys:\n${keys}\nservers:\n${server('late', LATE, extra)}`;
+}
+
+/** Writes `yaml` as the harness's manifest and reloads it; the reload must succeed. */
+export async function reloadWith(h: Harness, yaml: string): Promise<void> {
+  h.write(yaml);
+  expect((await h.gateway.reconciler.reload('api')).ok).toBe(true);
+}
+
+/**
+ * A gateway in a process of its own (bin/, from source) with the demo server only, its manifest in `dir`;
+ * resolves once the demo runs. A gateway whose demo never runs is stopped before the error is thrown.
+ */
+export async function spawnDemoGateway(dir: string): Promise<GatewayProcess> {
+  const file = path.join(dir, 'mcp-gateway.yaml');
+  writeFileSync(file, `version: 1\nlisten: { host: 127.0.0.1, port: 0 }\nservers:\n  demo:\n    command: node\n    args: ${JSON.stringify([DEMO])}\n`);
+  const gw = await spawnGateway(['--config', file], { MCP_GATEWAY_FROM_SOURCE: '1' });
+  try {
+    await waitFor(async () => {
+      const r = await fetch(`${gw.url}/mcp/servers`).then((r) => r.json() as Promise<{ servers: { name: string; state: string }[] }>);
+      return r.servers.find((s) => s.name === 'demo' && s.state === 'running');
+    }, 'demo running', 15_000);
+  } catch (e) {
+    await gw.stop();
+    throw e;
+  }
+  return gw;
 }
 
 export { DEMO };

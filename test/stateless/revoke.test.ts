@@ -1,27 +1,14 @@
 // Review probe: a reload that removes a key. The 2025 path ends the key's sessions (their requests are
 // cancelled, their answers never come); StatelessRegistry.revoke() ends listen streams and per-principal
 // children only: the key's running and parked calls on a shared child go on.
-import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { closeAll, getJson, running, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
-import { KEY_A, KEY_B, body26, last, post26, server, sha } from './process-helpers.ts';
-
-const LATE = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'late-ask.js');
+import { KEY_A, KEY_B, body26, last, lateBehindKeys, post26, reloadWith } from './process-helpers.ts';
 
 afterEach(closeAll);
 
-function keyed(withA: boolean): string {
-  const keys = [
-    ...(withA ? [`    - { name: alice, sha256: ${sha(KEY_A)}, servers: [late] }`] : []),
-    `    - { name: bob, sha256: ${sha(KEY_B)}, servers: "*", admin: true }`,
-  ].join('\n');
-  return `version: 1\nlisten: { host: 127.0.0.1, port: 0 }\nauth:\n  keys:\n${keys}\nservers:\n${server('late', LATE, '    clientCapabilities: [elicitation]\n    requestTimeout: 20s\n')}`;
-}
-
-async function reload(h: Harness, withA: boolean): Promise<void> {
-  h.write(keyed(withA));
-  expect((await h.gateway.reconciler.reload('api')).ok).toBe(true);
-}
+const keyed = (withA: boolean): string => lateBehindKeys(withA, '    clientCapabilities: [elicitation]\n    requestTimeout: 20s\n');
+const reload = (h: Harness, withA: boolean): Promise<void> => reloadWith(h, keyed(withA));
 
 async function traces(h: Harness): Promise<string[]> {
   const r = await fetch(`${h.url}/mcp/late/stderr`, { headers: { authorization: `Bearer ${KEY_B}` } });

@@ -1,10 +1,7 @@
 // Review probes: what a retry changes between rounds (per-request _meta: capabilities, progressToken).
-import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { closeAll, manifest, running, startHarness } from '../helpers/gateway.ts';
-import { body26, last, post26, server } from './process-helpers.ts';
-
-const LATE = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'late-ask.js');
+import { body26, last, post26, server, LATE } from './process-helpers.ts';
 
 afterEach(closeAll);
 

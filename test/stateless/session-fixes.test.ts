@@ -4,7 +4,7 @@
 // event id, empty data) with `retry:`, from which a client whose connection broke can resume.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoServer, startHarness, type Harness, type Json } from '../helpers/gateway.ts';
-import { ACCEPT_BOTH, KEY_A, KEY_B, V2026, allRunning, conformanceServer, keyedManifest, readAnswer } from './helpers.ts';
+import { ACCEPT_BOTH, KEY_A, KEY_B, V2026, allRunning, conformanceServer, keyedManifest, readAnswer, textOf, type Answer } from './helpers.ts';
 
 let h: Harness;
 
@@ -107,6 +107,21 @@ function expectPriming(e: Event | undefined): string {
 function getStream(sid: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
   return fetch(`${h.url}/mcp/a/mcp`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${KEY_B}`, ...inSession(sid), ...headers }, ...(signal === undefined ? {} : { signal }) });
 }
+
+/** Opens the session's GET stream, reads its priming event and breaks the connection; its id, once the stream is gone. */
+async function primeThenBreak(sid: string): Promise<string> {
+  const c = new AbortController();
+  const [first] = await readEvents(await getStream(sid, {}, c.signal), (e) => e.length >= 1);
+  const primer = expectPriming(first);
+  c.abort();
+  await waitForNoStream(sid);
+  return primer;
+}
+
+/** A tools/call of test_trigger_tool_change in the session (the child adds or removes a tool and says so). */
+const triggerToolChange = async (sid: string, id: number): Promise<Answer> =>
+  readAnswer(await post('a', { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'test_trigger_tool_change', arguments: {} } }, inSession(sid)));
+const listChanged = (events: Event[]) => events.some((x) => json(x)?.method === 'notifications/tools/list_changed');
 
 // ---------------------------------------------------------------- tests
 
@@ -255,30 +270,22 @@ describe('SSE priming on the 2025 path', () => {
 
   it('resumes the GET stream from its priming event id: what was sent while it was down comes then', async () => {
     const sid = await openSession();
-    const c1 = new AbortController();
-    const [first] = await readEvents(await getStream(sid, {}, c1.signal), (e) => e.length >= 1);
-    const primer = expectPriming(first);
-    c1.abort();
-    await waitForNoStream(sid);
-    const trigger = await readAnswer(await post('a', { jsonrpc: '2.0', id: 21, method: 'tools/call', params: { name: 'test_trigger_tool_change', arguments: {} } }, inSession(sid)));
+    const primer = await primeThenBreak(sid);
+    const trigger = await triggerToolChange(sid, 21);
     expect(textOf(trigger.response.result)).toMatch(/test_dynamic_tool (added|removed)/);
     const c2 = new AbortController();
-    const events = await readEvents(await getStream(sid, { 'last-event-id': primer }, c2.signal), (e) => e.some((x) => json(x)?.method === 'notifications/tools/list_changed'));
+    const events = await readEvents(await getStream(sid, { 'last-event-id': primer }, c2.signal), listChanged);
     c2.abort();
     expect(events.map((e) => json(e)?.method ?? (e.data === '' ? 'priming' : '?'))).toContain('notifications/tools/list_changed');
   });
 
   it('numbers a resumed GET stream in order, so a break right after its priming event loses nothing', async () => {
     const sid = await openSession();
-    const c1 = new AbortController();
-    const [first] = await readEvents(await getStream(sid, {}, c1.signal), (e) => e.length >= 1);
-    const primer1 = expectPriming(first);
-    c1.abort();
-    await waitForNoStream(sid);
-    await readAnswer(await post('a', { jsonrpc: '2.0', id: 31, method: 'tools/call', params: { name: 'test_trigger_tool_change', arguments: {} } }, inSession(sid)));
+    const primer1 = await primeThenBreak(sid);
+    await triggerToolChange(sid, 31);
     // Second connection: the client reads only the priming event, then the connection breaks.
     const c2 = new AbortController();
-    const second = await readEvents(await getStream(sid, { 'last-event-id': primer1 }, c2.signal), (e) => e.some((x) => json(x)?.method === 'notifications/tools/list_changed'));
+    const second = await readEvents(await getStream(sid, { 'last-event-id': primer1 }, c2.signal), listChanged);
     c2.abort();
     const ids = second.filter((e) => e.id !== undefined).map((e) => Number(e.id));
     // Event ids along one stream only grow: Last-Event-ID names a point after everything before it.
@@ -286,15 +293,11 @@ describe('SSE priming on the 2025 path', () => {
     // So a client that saw only the priming event of that stream and resumes from it still gets the change.
     await waitForNoStream(sid);
     const c3 = new AbortController();
-    const third = await readEvents(await getStream(sid, { 'last-event-id': second[0]!.id! }, c3.signal), (e) => e.some((x) => json(x)?.method === 'notifications/tools/list_changed'), 3000);
+    const third = await readEvents(await getStream(sid, { 'last-event-id': second[0]!.id! }, c3.signal), listChanged, 3000);
     c3.abort();
     expect(third.map((e) => json(e)?.method).filter(Boolean), `resumed from ${second[0]!.id}: ${summary(third)}`).toContain('notifications/tools/list_changed');
   });
 });
-
-function textOf(result: Json): string {
-  return ((result?.content ?? []) as Json[]).map((c) => c.text ?? '').join('');
-}
 
 async function waitForNoStream(sid: string): Promise<void> {
   const deadline = Date.now() + 5000;

@@ -1,12 +1,9 @@
 // Review probe: gateway shutdown with a 2026 call that parks after the drain began. endParked() runs once,
 // at the start of close(); a call that parks later keeps its child request in flight, and no retry can
 // come (a draining gateway refuses every request), so close() waits out the whole grace period.
-import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { closeAll, manifest, running, startHarness } from '../helpers/gateway.ts';
-import { body26, last, post26, server } from './process-helpers.ts';
-
-const LATE = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'late-ask.js');
+import { body26, last, post26, server, LATE } from './process-helpers.ts';
 
 afterEach(closeAll);
 

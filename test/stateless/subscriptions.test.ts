@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
-import { KEY_B, allRunning, callParams, conformanceServer, heard, keyedManifest, meta, modern, modernFetch, sseMessages, textOf } from './helpers.ts';
+import { readSse, type SseStream } from '../helpers/sse.ts';
+import { KEY_B, allRunning, callParams, conformanceServer, heard, keyedManifest, meta, modern, modernFetch, textOf } from './helpers.ts';
 
 const SUB = 'io.modelcontextprotocol/subscriptionId';
 
@@ -27,67 +28,17 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Listen {
-  readonly status: number;
-  readonly contentType: string;
+/** A listen stream: its JSON-RPC messages as they come (the SSE reader's events, parsed). */
+interface Listen extends SseStream<Json> {
   readonly messages: Json[];
-  next(match: (m: Json) => boolean, timeoutMs?: number): Promise<Json>;
-  /** Resolves when the gateway ends the stream. */
-  readonly ended: Promise<void>;
-  close(): void;
 }
 
 /** Opens a subscriptions/listen stream and reads it as it comes. */
 async function listen(server: string, id: string | number, notifications: unknown, key = KEY_B): Promise<Listen> {
   const controller = new AbortController();
   const res = await modernFetch(h, server, 'subscriptions/listen', { notifications }, { id, key, signal: controller.signal });
-  const messages: Json[] = [];
-  const waiters = new Set<() => void>();
-  const ended = (async () => {
-    if (res.body === null) return;
-    const decoder = new TextDecoder();
-    let buf = '';
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += decoder.decode(chunk, { stream: true });
-        const cut = buf.lastIndexOf('\n\n');
-        if (cut === -1) continue;
-        messages.push(...sseMessages(buf.slice(0, cut + 2)));
-        buf = buf.slice(cut + 2);
-        for (const w of waiters) w();
-      }
-    } catch {
-      // aborted by close()
-    }
-  })();
-  return {
-    status: res.status,
-    contentType: res.headers.get('content-type') ?? '',
-    messages,
-    ended,
-    close: () => controller.abort(),
-    next(match, timeoutMs = 5000) {
-      return new Promise((resolve, reject) => {
-        let seen = 0;
-        const check = (): void => {
-          for (; seen < messages.length; seen++) {
-            if (match(messages[seen])) {
-              clearTimeout(timer);
-              waiters.delete(check);
-              resolve(messages[seen]);
-              return;
-            }
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no matching message within ${timeoutMs}ms; got ${JSON.stringify(messages)}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
-  };
+  const stream = readSse(res, controller, (e) => JSON.parse(e.data) as Json);
+  return { ...stream, messages: stream.events };
 }
 
 const method = (name: string) => (m: Json) => m.method === name;

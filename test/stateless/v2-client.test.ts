@@ -4,18 +4,13 @@
 // client sends is recorded (its own `fetch` hook), so each test can say what went over the wire as well as
 // what the client returned. Children: examples/servers/demo.js (tracing every method it receives to
 // stderr) and examples/servers/conformance.js (the 2026 scenarios, written the 2025 way).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Transport, type ElicitResult } from '@modelcontextprotocol/client';
-import { ROOT, closeAll, demoServer, getJson, manifest, post, running, server, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
+import { closeAll, demoServer, getJson, manifest, post, running, server, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
 import { closeClients, connect, textOf } from '../helpers/mcp-client.ts';
-
-const CONFORMANCE = path.join(ROOT, 'examples', 'servers', 'conformance.js');
-const MODERN = '2026-07-28';
+import { startBridge, stopBridges } from '../helpers/mcp-remote.ts';
+import { CONFORMANCE, V2026 as MODERN } from './helpers.ts';
 
 const MODES = [
   // A shared child is asked only for what the manifest offers it; the 2026 caller's own _meta says what it has.
@@ -81,55 +76,8 @@ async function traces(h: Harness, name = 'demo'): Promise<string[]> {
   return ((await getJson(`${h.url}/mcp/${name}/stderr`)).lines as string[]).filter((l) => l.startsWith('trace: '));
 }
 
-/** mcp-remote (the stdio bridge desktop clients use) on `url`: JSON-RPC lines in, answers and notifications out. */
-interface Bridge {
-  readonly answers: Map<number, Json>;
-  readonly notifications: Json[];
-  send(message: object): void;
-  answer(id: number, what: string): Promise<Json>;
-  stop(): void;
-}
-
-const bridges = new Set<Bridge>();
-
-function startBridge(url: string): Bridge {
-  const home = mkdtempSync(path.join(tmpdir(), 'mcp-remote-home-'));
-  const proc: ChildProcessWithoutNullStreams = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'mcp-remote', 'dist', 'proxy.js'), url], {
-    env: { ...process.env, HOME: home },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const answers = new Map<number, Json>();
-  const notifications: Json[] = [];
-  let buf = '';
-  proc.stdout.on('data', (c: Buffer) => {
-    buf += c.toString();
-    let nl;
-    while ((nl = buf.indexOf('\n')) !== -1) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      if (!line.startsWith('{')) continue;
-      const m = JSON.parse(line) as Json;
-      if (m.id !== undefined && m.method === undefined) answers.set(m.id, m);
-      else if (m.method !== undefined && m.id === undefined) notifications.push(m);
-    }
-  });
-  const b: Bridge = {
-    answers,
-    notifications,
-    send: (m) => void proc.stdin.write(`${JSON.stringify(m)}\n`),
-    answer: (id, what) => waitFor(() => answers.get(id), what, 15_000),
-    stop() {
-      bridges.delete(b);
-      proc.kill();
-      rmSync(home, { recursive: true, force: true });
-    },
-  };
-  bridges.add(b);
-  return b;
-}
-
 afterEach(async () => {
-  for (const b of [...bridges]) b.stop();
+  stopBridges();
   await Promise.all([...v2Clients].map((c) => c.close()));
   await closeClients();
   await closeAll();
