@@ -11,7 +11,8 @@ import type { ManagedServer } from '../supervisor/managed-server.ts';
 import { PerSessionServer } from '../supervisor/per-session-server.ts';
 import { ReplayBudget } from './event-log.ts';
 import { mintSessionId } from './session-id.ts';
-import { Session, type Binding, type Transport } from './session.ts';
+import { routerBinding, type Binding } from './binding.ts';
+import { Session, type Transport } from './session.ts';
 
 export interface BindFailure {
   readonly status: number;
@@ -92,13 +93,13 @@ export class SessionRegistry {
         const child = await server.open(initialize, session);
         if ('status' in child) return { status: child.status, code: ErrorCode.ServerUnavailable, message: child.message };
         child.onEnded((reason) => void this.end(session.id, `its child ended: ${reason}`));
-        binding = child;
+        binding = routerBinding(child.router, child.initializeResult, child.release);
       } else {
         const router = server.router;
         const answer = await router.request(initialize, { caller: session });
         if ('error' in answer.response) return { status: 503, code: answer.response.error.code, message: answer.response.error.message };
         const disconnect = router.connect(session);
-        binding = { router, initializeResult: answer.response.result, release: async () => disconnect() };
+        binding = routerBinding(router, answer.response.result, async () => disconnect());
       }
     } finally {
       session.initializing = false;

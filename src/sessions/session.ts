@@ -11,20 +11,16 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from '../protocol/jsonrpc.ts';
-import type { Caller, RequestOptions, RouteResult, Router } from '../router/router.ts';
+import type { Caller, RequestOptions, RouteResult } from '../router/router.ts';
+import type { Binding } from './binding.ts';
+
+export type { Binding } from './binding.ts';
 import type { KeySpec } from '../config/types.ts';
 import { EventLog, type ReplayBudget } from './event-log.ts';
 import type { Sink } from './sink.ts';
 
 export type Transport = 'streamable' | 'legacy';
 
-/** What a session talks through, from the moment its initialize succeeded. */
-export interface Binding {
-  readonly router: Router;
-  readonly initializeResult: Record<string, unknown>;
-  /** Lets go of the child: disconnects from a shared one, stops a per-session one. */
-  release(): Promise<void>;
-}
 
 interface Ask {
   readonly resolve: (answer: JsonRpcResponse) => void;
@@ -161,7 +157,7 @@ export class Session implements Caller {
     this.#requests.set(key, sink);
     let result: RouteResult;
     try {
-      result = await binding.router.request(message, { caller: this, onGone });
+      result = await binding.request(message, { caller: this, onGone });
     } finally {
       this.touch();
     }
@@ -174,7 +170,7 @@ export class Session implements Caller {
   /** A client notification; false when there is no child to take it. */
   notify(message: JsonRpcNotification): boolean {
     this.touch();
-    return this.#binding?.router.notify(message, this) ?? false;
+    return this.#binding?.notify(message, this) ?? false;
   }
 
   /** The client's answer to a request the child sent it; false when nobody is waiting for it. */
@@ -197,7 +193,7 @@ export class Session implements Caller {
 
   onRequest(message: JsonRpcRequest, relatedId: JsonRpcId | undefined): Promise<JsonRpcResponse> {
     const id = `gw-${this.#nextAsk++}`;
-    const timeoutMs = this.#binding?.router.requestTimeoutMs ?? 60_000;
+    const timeoutMs = this.#binding?.requestTimeoutMs ?? 60_000;
     return new Promise<JsonRpcResponse>((resolve) => {
       const timer = setTimeout(() => {
         this.#asks.delete(keyOf(id));
@@ -265,7 +261,7 @@ export class Session implements Caller {
     }
     this.#asks.clear();
     const binding = this.#binding;
-    binding?.router.cancelAll(this, `session ended: ${reason}`);
+    binding?.cancelAll(this, `session ended: ${reason}`);
     for (const fn of this.#closers) fn();
     this.#closers.clear();
     await binding?.release();

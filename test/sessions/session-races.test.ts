@@ -2,6 +2,7 @@
 // streams (test/router/fake-child.ts), the client's connections faked as sinks, timers faked. Each request
 // gets exactly one answer on the sink it belongs to, whatever comes first.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { routerBinding } from '../../src/sessions/binding.ts';
 import { ReplayBudget } from '../../src/sessions/event-log.ts';
 import { Session } from '../../src/sessions/session.ts';
 import type { Sink } from '../../src/sessions/sink.ts';
@@ -47,7 +48,7 @@ function boundSession(options: Parameters<typeof routerWithChild>[0] = {}) {
   const { router, child } = routerWithChild(options);
   const session = new Session('s1', 'demo', 'streamable', undefined, new ReplayBudget());
   const disconnect = router.connect(session);
-  session.bind({ router, initializeResult: { protocolVersion: '2025-11-25', capabilities: {} }, release: async () => disconnect() }, { capabilities: { sampling: {} } });
+  session.bind(routerBinding(router, { protocolVersion: '2025-11-25', capabilities: {} }, async () => disconnect()), { capabilities: { sampling: {} } });
   return { router, child, session };
 }
 
