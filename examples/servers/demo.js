@@ -25,6 +25,11 @@ const tools = [
     inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
   },
   {
+    name: 'pid',
+    description: "Returns this server process's pid (tests tell children apart by it).",
+    inputSchema: { type: 'object', properties: {} },
+  },
+  {
     name: 'add',
     description: 'Adds two numbers.',
     inputSchema: {
@@ -111,6 +116,8 @@ async function callTool(id, params) {
   switch (params.name) {
     case 'echo':
       return text(String(args.text ?? ''));
+    case 'pid':
+      return text(String(process.pid));
     case 'add':
       return text(String(Number(args.a) + Number(args.b)));
     case 'greet':

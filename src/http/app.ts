@@ -52,7 +52,7 @@ export function routeTable(deps: AppDeps): RouteTable<Serve> {
     ...statusRoutes({ reconciler, sessions, streams: deps.classicStreams, onKeysChanged, sse }),
     ...adminRoutes({ reconciler, env: deps.env, bodyLimit }),
     // The MCP routes come first: GET /mcp/:server/sse with a session header is theirs.
-    ...mcpRoutes({ reconciler, sessions, stateless: deps.stateless, log: deps.log, sse, bodyLimit }),
+    ...mcpRoutes({ reconciler, sessions, stateless: deps.stateless, log: deps.log, version: deps.version, sse, bodyLimit }),
     ...classicRoutes({ reconciler, sessions, onKeysChanged, sse, bodyLimit, streams: deps.classicStreams }),
   ];
   return new RouteTable(routes.flatMap((r) => (r.method === 'GET' && 'koa' in r.serve && r.stream !== true ? [r, { ...r, method: 'HEAD' }] : [r])));

@@ -9,6 +9,7 @@ import {
   Method,
   SUPPORTED_PROTOCOL_VERSIONS,
   checkMessage,
+  errorResponse,
   isValidId,
   isRequest,
   isResponse,
@@ -20,7 +21,7 @@ import { isModernPost } from '../protocol/modern.ts';
 import type { StatelessRegistry } from '../stateless/registry.ts';
 import { modernPost } from './modern-face.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
-import type { SessionRegistry } from '../sessions/registry.ts';
+import { AGGREGATE, type SessionRegistry } from '../sessions/registry.ts';
 import type { Session } from '../sessions/session.ts';
 import { PostAnswer, StreamSink } from '../sessions/sink.ts';
 import { BASE_HEADERS, sendEmpty, sendError, sendJson, whenClientGoes } from './answer.ts';
@@ -37,6 +38,8 @@ export interface McpFaceDeps {
   /** The 2026 stateless path's parked calls, listen streams and per-principal children. */
   readonly stateless: StatelessRegistry;
   readonly log: Logger;
+  /** The gateway's version, for the aggregate endpoint's serverInfo. */
+  readonly version: string;
   readonly sse: SseOptions;
   /** The current body limit (it follows manifest reloads). */
   readonly bodyLimit: () => number;
@@ -51,7 +54,7 @@ export function mcpRoutes(deps: McpFaceDeps): Route<Serve>[] {
   type Face = (server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps, rc: RequestContext) => unknown;
   const serve = (face: Face): Serve => ({
     raw: async (req, res, rc) => {
-      const server = rc.params.server!;
+      const server = rc.params.server ?? AGGREGATE.name;
       try {
         await face(server, req, res, deps, rc);
       } catch (err) {
@@ -64,12 +67,16 @@ export function mcpRoutes(deps: McpFaceDeps): Route<Serve>[] {
   const streamable = (method: string, pattern: string, face: Face, when?: Route<Serve>['when']): Route<Serve> => ({
     method,
     pattern,
-    need: Needs.server,
+    // The aggregate endpoint takes any key: what it shows follows the key's servers.
+    need: pattern.includes(':server') ? Needs.server : Needs.anyKey,
     jsonRpc: true,
     serve: serve(face),
     ...(when === undefined ? {} : { when }),
   });
   return [
+    streamable('POST', '/mcp', post),
+    streamable('GET', '/mcp', get),
+    streamable('DELETE', '/mcp', del),
     streamable('POST', '/mcp/:server/mcp', post),
     streamable('GET', '/mcp/:server/mcp', get),
     streamable('DELETE', '/mcp/:server/mcp', del),
@@ -140,7 +147,10 @@ async function post(server: string, req: IncomingMessage, res: ServerResponse, d
   const body = await readJson(req, deps.bodyLimit());
   // One URL, two eras: a 2026 request (its headers, its _meta) takes the stateless path, the rest the
   // 2025 session path. Every error from here on echoes the request's id when it has one.
-  if (isModernPost(req.headers, body)) return modernPost(server, req, res, body, deps, rc);
+  if (isModernPost(req.headers, body)) {
+    if (server === AGGREGATE.name) return aggregateIsLegacyOnly(res, body);
+    return modernPost(server, req, res, body, deps, rc);
+  }
   const id = idOf(body);
   if (!accepts(req, 'application/json', 'text/event-stream')) {
     return sendError(res, 406, ErrorCode.TransportError, 'Not Acceptable: Accept must list application/json and text/event-stream', id);
@@ -185,12 +195,37 @@ function idOf(body: unknown): JsonRpcId | null {
   return isValidId(id) ? id : null;
 }
 
+/**
+ * The aggregate endpoint speaks the 2025 revisions only, for now: a 2026 request hears so in the
+ * spec's words (-32022 with the supported list), which tells a dual-era client to initialize instead.
+ */
+function aggregateIsLegacyOnly(res: ServerResponse, body: unknown): void {
+  const id = idOf(body);
+  const requested = typeof body === 'object' && body !== null ? (body as { params?: { _meta?: Record<string, unknown> } }).params?._meta?.['io.modelcontextprotocol/protocolVersion'] : undefined;
+  sendJson(res, 400, errorResponse(id, -32022, 'Unsupported protocol version: the aggregate endpoint speaks the 2025 revisions (initialize a session)', {
+    supported: SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v !== '2024-11-05'),
+    requested: typeof requested === 'string' ? requested : null,
+  }));
+}
+
 async function initialize(server: string, message: JsonRpcRequest, res: ServerResponse, deps: McpFaceDeps, principal: KeySpec | undefined): Promise<void> {
+  if (server === AGGREGATE.name) return initializeAggregate(message, res, deps, principal);
   const target = deps.reconciler.servers.get(server);
   if (target === undefined) return sendError(res, 404, ErrorCode.InvalidRequest, `no server named "${server}" in the manifest`, message.id);
   const session = deps.sessions.create(target, 'streamable', principal);
   if ('status' in session) return sendError(res, session.status, session.code, session.message, message.id);
   const bound = await deps.sessions.bind(session, target, message);
+  if ('status' in bound) {
+    await deps.sessions.end(session.id, 'initialize failed');
+    return sendError(res, bound.status, bound.code, bound.message, message.id);
+  }
+  sendJson(res, 200, { jsonrpc: '2.0', id: message.id, result: bound.initializeResult }, { 'Mcp-Session-Id': session.id });
+}
+
+async function initializeAggregate(message: JsonRpcRequest, res: ServerResponse, deps: McpFaceDeps, principal: KeySpec | undefined): Promise<void> {
+  const session = deps.sessions.create(AGGREGATE, 'streamable', principal);
+  if ('status' in session) return sendError(res, session.status, session.code, session.message, message.id);
+  const bound = await deps.sessions.bindAggregate(session, message, { name: 'mcp-gateway', version: deps.version });
   if ('status' in bound) {
     await deps.sessions.end(session.id, 'initialize failed');
     return sendError(res, bound.status, bound.code, bound.message, message.id);

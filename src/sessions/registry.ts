@@ -5,7 +5,8 @@
 import { mayUse, type KeyRing } from '../auth/keys.ts';
 import type { KeySpec } from '../config/types.ts';
 import type { Logger } from '../log.ts';
-import { ErrorCode, type JsonRpcRequest } from '../protocol/jsonrpc.ts';
+import { ErrorCode, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type JsonRpcRequest } from '../protocol/jsonrpc.ts';
+import { AggregateBinding } from '../aggregate/aggregate-binding.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { ManagedServer } from '../supervisor/managed-server.ts';
 import { PerSessionServer } from '../supervisor/per-session-server.ts';
@@ -19,6 +20,15 @@ export interface BindFailure {
   readonly code: number;
   readonly message: string;
 }
+
+/** What a session is opened on: a server of the manifest, or the aggregate endpoint. */
+export interface SessionTarget {
+  readonly name: string;
+  readonly spec: { readonly maxSessions: number };
+}
+
+/** The aggregate endpoint's sessions: its name (no server name starts with `@`) and bounds. */
+export const AGGREGATE: SessionTarget & { readonly idleTimeoutMs: number } = { name: '@', spec: { maxSessions: 256 }, idleTimeoutMs: 30 * 60_000 };
 
 const SWEEP_MIN_MS = 25;
 const SWEEP_MAX_MS = 10_000;
@@ -38,6 +48,10 @@ export class SessionRegistry {
     this.replay = replay;
     reconciler.onRemoved((name) => {
       for (const s of this.#sessions.values()) if (s.server === name) void this.end(s.id, 'server removed from the manifest');
+    });
+    // Servers added, removed or enabled by a reload: aggregate sessions see their lists change.
+    reconciler.onApplied(() => {
+      for (const s of this.#sessions.values()) if (s.binding instanceof AggregateBinding) void s.binding.refresh();
     });
   }
 
@@ -69,7 +83,7 @@ export class SessionRegistry {
    * a check made before any of them was counted. Whoever gets a session and fails to bind it must end()
    * it, which gives the place back.
    */
-  create(server: ManagedServer, transport: Transport, key: KeySpec | undefined): Session | BindFailure {
+  create(server: SessionTarget, transport: Transport, key: KeySpec | undefined): Session | BindFailure {
     const max = server.spec.maxSessions;
     if (this.countFor(server.name) >= max) {
       return { status: 503, code: ErrorCode.ServerUnavailable, message: `server "${server.name}" has reached maxSessions (${max})` };
@@ -113,11 +127,57 @@ export class SessionRegistry {
     return binding;
   }
 
+  /**
+   * Binds an aggregate session: a member binding for every server its key may use (opened now, so that
+   * initialize can say what they offer together), with the session as the caller on each.
+   */
+  async bindAggregate(session: Session, initialize: JsonRpcRequest, serverInfo: Record<string, unknown>): Promise<Binding | BindFailure> {
+    session.initializing = true;
+    const names = (): readonly string[] => {
+      const key = session.key;
+      return [...this.#reconciler.servers.values()]
+        .filter((m) => mayUse(key, m.name))
+        .map((m) => m.name)
+        .sort();
+    };
+    const binding: AggregateBinding = new AggregateBinding(names, (name) => this.#openMember(session, name, initialize, binding), session, serverInfo);
+    const asked = initialize.params?.protocolVersion;
+    try {
+      await binding.initialize(typeof asked === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(asked) ? asked : LATEST_PROTOCOL_VERSION);
+    } finally {
+      session.initializing = false;
+    }
+    if (session.closed) {
+      await binding.release();
+      return { status: 404, code: ErrorCode.SessionNotFound, message: 'Session not found: it ended while initializing' };
+    }
+    session.bind(binding, initialize.params);
+    return binding;
+  }
+
+  /** One member of an aggregate session: the shared child's router, or a child of the session's own. */
+  async #openMember(session: Session, name: string, initialize: JsonRpcRequest, aggregate: AggregateBinding): Promise<Binding | { failure: string }> {
+    const server = this.#reconciler.servers.get(name);
+    if (server === undefined) return { failure: 'not in the manifest' };
+    if (server instanceof PerSessionServer) {
+      const child = await server.open(initialize, session);
+      if ('status' in child) return { failure: child.message };
+      child.onEnded(() => void aggregate.forget(name).then(() => aggregate.refresh()));
+      return routerBinding(child.router, child.initializeResult, child.release);
+    }
+    const router = server.router;
+    const answer = await router.request({ ...initialize, id: `aggregate:${name}` }, { caller: session });
+    if ('error' in answer.response) return { failure: answer.response.error.message };
+    const disconnect = router.connect(session);
+    return routerBinding(router, answer.response.result, async () => disconnect());
+  }
+
   /** After a reload: ends the sessions whose key is gone or may no longer use their server. */
   revoke(keys: KeyRing): void {
     for (const s of this.#sessions.values()) {
       const key = s.key === undefined ? undefined : keys.current(s.key);
-      const allowed = s.key === undefined ? !keys.enabled : key !== undefined && mayUse(key, s.server);
+      // An aggregate session needs only its key; which servers it sees follows the key (refresh).
+      const allowed = s.key === undefined ? !keys.enabled : key !== undefined && (s.server === AGGREGATE.name || mayUse(key, s.server));
       if (!allowed) void this.end(s.id, 'its key was removed or lost access');
     }
   }
@@ -149,6 +209,7 @@ export class SessionRegistry {
   }
 
   #idleTimeout(s: Session): number {
+    if (s.server === AGGREGATE.name) return AGGREGATE.idleTimeoutMs;
     return this.#reconciler.servers.get(s.server)?.spec.sessionIdleTimeoutMs ?? 0;
   }
 

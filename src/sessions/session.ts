@@ -81,6 +81,10 @@ export class Session implements Caller {
     return this.#binding !== undefined;
   }
 
+  get binding(): Binding | undefined {
+    return this.#binding;
+  }
+
   get closed(): boolean {
     return this.#closed;
   }

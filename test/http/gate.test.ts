@@ -38,6 +38,8 @@ const EXPECTED: Readonly<Record<string, Kind>> = (() => {
   e['POST /mcp/:server/command'] = 'server';
   e['GET /mcp/:server/sse session'] = 'server';
   for (const m of ['POST', 'DELETE']) e[`${m} /mcp/:server/sse`] = 'server';
+  // The aggregate endpoint: any key (what it shows follows the key's servers).
+  for (const m of ['POST', 'GET', 'DELETE']) e[`${m} /mcp`] = 'any-key';
   for (const m of ['POST', 'GET', 'DELETE']) e[`${m} /mcp/:server/mcp`] = 'server';
   e['GET /mcp/:server/legacy/sse'] = 'server';
   e['POST /mcp/:server/legacy/message'] = 'server';

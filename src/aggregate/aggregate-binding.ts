@@ -1,0 +1,264 @@
+// One session of the aggregate endpoint (/mcp): a binding over every server the session's key may use.
+// Lists are merged (tools and prompts named `<server>__<name>`, resources and templates as the servers
+// give them, routed back by a URI map), pages span servers, calls go to the server their name or URI
+// says, and the session is the caller on each member's router: progress, cancels, server-to-client
+// requests and notifications work as on the per-server endpoints. Members come and go with reloads and
+// with their children; the session hears list_changed then.
+import { ErrorCode, Method, ResourceMethod, errorResponse, type JsonRpcId, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.ts';
+import type { Caller, RequestOptions, RouteResult } from '../router/router.ts';
+import type { Binding } from '../sessions/binding.ts';
+import { LISTS, decodeCursor, encodeCursor, qualify, resolveName, templatePrefix, unitedCapabilities } from './names.ts';
+
+/** Opens a member for this session: a binding to its child(ren), or why not. */
+export type OpenMember = (server: string) => Promise<Binding | { readonly failure: string }>;
+
+/** The session, as the members' routers see it, plus what the aggregate tells it. */
+export interface AggregateCaller extends Caller {
+  onNotification(message: JsonRpcNotification, relatedId?: JsonRpcId): void;
+}
+
+const LIST_CHANGED = ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'];
+const keyOf = (id: JsonRpcId): string => (typeof id === 'number' ? `n${id}` : `s${id}`);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export class AggregateBinding implements Binding {
+  initializeResult: Record<string, unknown> = {};
+  readonly #visible: () => readonly string[];
+  readonly #open: OpenMember;
+  readonly #caller: AggregateCaller;
+  readonly #serverInfo: Record<string, unknown>;
+  /** Members opened for this session (or being opened), by server name. */
+  readonly #members = new Map<string, Promise<Binding | { readonly failure: string }>>();
+  /** Which member each of the client's requests in flight went to (a cancel names it). */
+  readonly #inFlight = new Map<string, Binding>();
+  /** Resource URIs and template prefixes seen in the members' lists → their server. */
+  readonly #uris = new Map<string, string>();
+  readonly #templates = new Map<string, string>();
+  #names: readonly string[] = [];
+  #released = false;
+
+  /** `visible`: the servers the session's key may use now, in name order. */
+  constructor(visible: () => readonly string[], open: OpenMember, caller: AggregateCaller, serverInfo: Record<string, unknown>) {
+    this.#visible = visible;
+    this.#open = open;
+    this.#caller = caller;
+    this.#serverInfo = serverInfo;
+  }
+
+  /** Opens every visible member and answers the client's initialize with what they offer together. */
+  async initialize(protocolVersion: string): Promise<Record<string, unknown>> {
+    this.#names = this.#visible();
+    const opened = await Promise.all(this.#names.map(async (name) => [name, await this.#member(name)] as const));
+    const up = opened.filter((e): e is readonly [string, Binding] => !('failure' in e[1]));
+    this.initializeResult = {
+      protocolVersion,
+      capabilities: unitedCapabilities(up.map(([, b]) => b.initializeResult)),
+      serverInfo: this.#serverInfo,
+      instructions: `This endpoint serves the tools, prompts and resources of several MCP servers: ${this.#names.join(', ')}. Tool and prompt names are <server>__<name>.`,
+    };
+    return this.initializeResult;
+  }
+
+  get requestTimeoutMs(): number {
+    return 60_000;
+  }
+
+  #member(name: string): Promise<Binding | { readonly failure: string }> {
+    let m = this.#members.get(name);
+    if (m === undefined) {
+      m = this.#open(name);
+      this.#members.set(name, m);
+      // A member that could not open is tried again next time.
+      void m.then((b) => {
+        if ('failure' in b && this.#members.get(name) === m) this.#members.delete(name);
+      });
+    }
+    return m;
+  }
+
+  /** A member's child ended (a per-session child) or the visible servers changed: the lists changed. */
+  async refresh(): Promise<void> {
+    if (this.#released) return;
+    const now = this.#visible();
+    const gone = [...this.#members.keys()].filter((n) => !now.includes(n));
+    const changed = gone.length > 0 || now.length !== this.#names.length || now.some((n, i) => n !== this.#names[i]);
+    this.#names = now;
+    for (const name of gone) await this.forget(name);
+    if (changed) for (const method of LIST_CHANGED) this.#caller.onNotification({ jsonrpc: '2.0', method });
+  }
+
+  /** Lets a member go (its child ended, or it is no longer visible); the next use opens it again. */
+  async forget(name: string): Promise<void> {
+    const m = this.#members.get(name);
+    this.#members.delete(name);
+    for (const [uri, server] of this.#uris) if (server === name) this.#uris.delete(uri);
+    for (const [prefix, server] of this.#templates) if (server === name) this.#templates.delete(prefix);
+    const b = await m;
+    if (b !== undefined && !('failure' in b)) await b.release();
+  }
+
+  async request(message: JsonRpcRequest, options: RequestOptions): Promise<RouteResult> {
+    const m = message.method;
+    if (m === Method.Ping) return ok(message.id, {});
+    const list = LISTS[m];
+    if (list !== undefined) return this.#list(message, list.field, list.key, options);
+    if (m === 'logging/setLevel') {
+      await Promise.all(this.#names.map(async (n) => {
+        const b = await this.#member(n);
+        if (!('failure' in b)) await b.request({ ...message, id: `${keyOf(message.id)}:${n}` }, { caller: options.caller });
+      }));
+      return ok(message.id, {});
+    }
+    const target = await this.#target(message);
+    if ('error' in target) return { response: errorResponse(message.id, target.code, target.error, target.data) };
+    const b = await this.#member(target.server);
+    if ('failure' in b) return { response: errorResponse(message.id, ErrorCode.ServerUnavailable, `server "${target.server}": ${b.failure}`) };
+    const key = keyOf(message.id);
+    this.#inFlight.set(key, b);
+    try {
+      return await b.request(target.message, options);
+    } finally {
+      this.#inFlight.delete(key);
+    }
+  }
+
+  /** Which member a request is for, and the request as that member must see it. */
+  async #target(message: JsonRpcRequest): Promise<{ server: string; message: JsonRpcRequest } | { error: string; code: number; data?: unknown }> {
+    const params = message.params ?? {};
+    const byName = (name: unknown, field: 'name'): { server: string; message: JsonRpcRequest } | { error: string; code: number } => {
+      const r = typeof name === 'string' ? resolveName(name, this.#names) : undefined;
+      if (r === undefined) return { error: `Invalid params: ${JSON.stringify(name)} names no server of this endpoint (names are <server>__<name>)`, code: ErrorCode.InvalidParams };
+      return { server: r.server, message: { ...message, params: { ...params, [field]: r.name } } };
+    };
+    switch (message.method) {
+      case 'tools/call':
+      case 'prompts/get':
+        return byName(params.name, 'name');
+      case 'completion/complete': {
+        const ref = isObject(params.ref) ? params.ref : {};
+        if (ref.type === 'ref/prompt') {
+          const r = typeof ref.name === 'string' ? resolveName(ref.name, this.#names) : undefined;
+          if (r === undefined) return { error: `Invalid params: the prompt ${JSON.stringify(ref.name)} names no server of this endpoint`, code: ErrorCode.InvalidParams };
+          return { server: r.server, message: { ...message, params: { ...params, ref: { ...ref, name: r.name } } } };
+        }
+        return this.#byUri(message, ref.uri);
+      }
+      case 'resources/read':
+      case ResourceMethod.Subscribe:
+      case ResourceMethod.Unsubscribe:
+        return this.#byUri(message, params.uri);
+      default:
+        return { error: `Method not found: ${message.method} (the aggregate endpoint routes tools, prompts, resources and completions)`, code: ErrorCode.MethodNotFound };
+    }
+  }
+
+  async #byUri(message: JsonRpcRequest, uri: unknown): Promise<{ server: string; message: JsonRpcRequest } | { error: string; code: number; data?: unknown }> {
+    if (typeof uri !== 'string') return { error: 'Invalid params: uri must be a string', code: ErrorCode.InvalidParams };
+    let server = this.#serverOf(uri);
+    if (server === undefined) {
+      // Not seen yet: the members' lists say whose it is.
+      await this.#learnUris();
+      server = this.#serverOf(uri);
+    }
+    if (server === undefined || !this.#names.includes(server)) return { error: 'Resource not found', code: ErrorCode.InvalidParams, data: { uri } };
+    return { server, message };
+  }
+
+  #serverOf(uri: string): string | undefined {
+    const exact = this.#uris.get(uri);
+    if (exact !== undefined) return exact;
+    let best: [string, string] | undefined;
+    for (const [prefix, server] of this.#templates) if (uri.startsWith(prefix) && (best === undefined || prefix.length > best[0].length)) best = [prefix, server];
+    return best?.[1];
+  }
+
+  async #learnUris(): Promise<void> {
+    for (const method of ['resources/list', 'resources/templates/list']) {
+      let cursor: string | undefined;
+      do {
+        const r = await this.#list({ jsonrpc: '2.0', id: `learn:${method}`, method, params: cursor === undefined ? {} : { cursor } }, LISTS[method]!.field, LISTS[method]!.key, {});
+        const result = 'result' in r.response ? r.response.result : undefined;
+        cursor = typeof result?.nextCursor === 'string' ? result.nextCursor : undefined;
+      } while (cursor !== undefined);
+    }
+  }
+
+  /**
+   * One page of a merged list: the members in name order, starting where the cursor says; a member's
+   * own pages are passed through (its cursor inside ours). Members that are down are skipped.
+   */
+  async #list(message: JsonRpcRequest, field: string, key: 'name' | 'uri' | 'uriTemplate', options: RequestOptions): Promise<RouteResult> {
+    const names = this.#names;
+    const raw = message.params?.cursor;
+    const cursor = raw === undefined ? undefined : decodeCursor(raw);
+    if (raw !== undefined && (cursor === undefined || !names.includes(cursor.server))) {
+      return { response: errorResponse(message.id, ErrorCode.InvalidParams, 'Invalid params: the cursor is not one this endpoint gave, or its server is gone; list again from the start') };
+    }
+    let at = cursor === undefined ? 0 : names.indexOf(cursor.server);
+    let childCursor = cursor?.cursor;
+    for (; at < names.length; at++, childCursor = undefined) {
+      const server = names[at]!;
+      const b = await this.#member(server);
+      if ('failure' in b) continue;
+      const params: Record<string, unknown> = { ...(message.params ?? {}) };
+      delete params.cursor;
+      if (childCursor !== undefined) params.cursor = childCursor;
+      const r = await b.request({ ...message, id: `${keyOf(message.id)}:${server}`, params }, { caller: options.caller });
+      if (!('result' in r.response)) continue; // a member without this kind of list, or failing: skipped
+      const items = Array.isArray(r.response.result[field]) ? (r.response.result[field] as unknown[]) : [];
+      const shown = items.filter(isObject).map((item) => this.#shown(server, item, key));
+      const next = typeof r.response.result.nextCursor === 'string' ? { server, cursor: r.response.result.nextCursor } : names[at + 1] === undefined ? undefined : { server: names[at + 1]! };
+      if (shown.length === 0 && next !== undefined) continue;
+      return ok(message.id, next === undefined ? { [field]: shown } : { [field]: shown, nextCursor: encodeCursor(next) });
+    }
+    return ok(message.id, { [field]: [] });
+  }
+
+  #shown(server: string, item: Record<string, unknown>, key: 'name' | 'uri' | 'uriTemplate'): Record<string, unknown> {
+    if (key === 'name') return { ...item, name: qualify(server, String(item.name)) };
+    const value = String(item[key]);
+    if (key === 'uri') {
+      if (!this.#uris.has(value)) this.#uris.set(value, server); // the first server (by name) keeps a clashing URI
+    } else {
+      const prefix = templatePrefix(value);
+      if (!this.#templates.has(prefix)) this.#templates.set(prefix, server);
+    }
+    return item;
+  }
+
+  notify(message: JsonRpcNotification, caller: Caller): boolean {
+    if (message.method === Method.Initialized) return true;
+    if (message.method === Method.Cancelled) {
+      const id = message.params?.requestId;
+      const b = typeof id === 'string' || typeof id === 'number' ? this.#inFlight.get(keyOf(id)) : undefined;
+      return b?.notify(message, caller) ?? true;
+    }
+    // roots/list_changed and the like concern every member.
+    let any = false;
+    for (const m of this.#members.values()) void m.then((b) => ('failure' in b ? undefined : b.notify(message, caller)));
+    any = this.#members.size > 0;
+    return any;
+  }
+
+  cancelAll(caller: Caller, reason: string): void {
+    for (const m of this.#members.values()) void m.then((b) => ('failure' in b ? undefined : b.cancelAll(caller, reason)));
+  }
+
+  async release(): Promise<void> {
+    this.#released = true;
+    const all = [...this.#members.values()];
+    this.#members.clear();
+    await Promise.all(all.map(async (m) => {
+      const b = await m;
+      if (!('failure' in b)) await b.release();
+    }));
+  }
+}
+
+function ok(id: JsonRpcId, result: Record<string, unknown>): RouteResult {
+  const response: JsonRpcResponse = { jsonrpc: '2.0', id, result };
+  return { response };
+}
