@@ -40,12 +40,17 @@ export class AggregateBinding implements Binding {
   #names: readonly string[] = [];
   #released = false;
 
+  /** Members are opened once per session and kept; false (the 2026 path) opens them for each use. */
+  readonly #keepMembers: boolean;
+
   /** `visible`: the servers the session's key may use now, in name order. */
-  constructor(visible: () => readonly string[], open: OpenMember, caller: AggregateCaller, serverInfo: Record<string, unknown>) {
+  constructor(visible: () => readonly string[], open: OpenMember, caller: AggregateCaller, serverInfo: Record<string, unknown>, keepMembers = true) {
     this.#visible = visible;
     this.#open = open;
     this.#caller = caller;
     this.#serverInfo = serverInfo;
+    this.#keepMembers = keepMembers;
+    if (!keepMembers) this.#names = visible();
   }
 
   /** Opens every visible member and answers the client's initialize with what they offer together. */
@@ -57,9 +62,15 @@ export class AggregateBinding implements Binding {
       protocolVersion,
       capabilities: unitedCapabilities(up.map(([, b]) => b.initializeResult)),
       serverInfo: this.#serverInfo,
-      instructions: `This endpoint serves the tools, prompts and resources of several MCP servers: ${this.#names.join(', ')}. Tool and prompt names are <server>__<name>.`,
+      instructions: this.instructions(),
     };
     return this.initializeResult;
+  }
+
+  /** What the aggregate tells a model about itself: which servers, and how names are made. */
+  instructions(): string {
+    if (!this.#keepMembers) this.#names = this.#visible();
+    return `This endpoint serves the tools, prompts and resources of several MCP servers: ${this.#names.join(', ')}. Tool and prompt names are <server>__<name>.`;
   }
 
   get requestTimeoutMs(): number {
@@ -67,6 +78,7 @@ export class AggregateBinding implements Binding {
   }
 
   #member(name: string): Promise<Binding | { readonly failure: string }> {
+    if (!this.#keepMembers) return this.#open(name);
     let m = this.#members.get(name);
     if (m === undefined) {
       m = this.#open(name);
@@ -101,6 +113,7 @@ export class AggregateBinding implements Binding {
   }
 
   async request(message: JsonRpcRequest, options: RequestOptions): Promise<RouteResult> {
+    if (!this.#keepMembers) this.#names = this.#visible();
     const m = message.method;
     if (m === Method.Ping) return ok(message.id, {});
     const list = LISTS[m];
@@ -125,7 +138,19 @@ export class AggregateBinding implements Binding {
     }
   }
 
-  /** Which member a request is for, and the request as that member must see it. */
+  /** Which member a request is for (tools/call, prompts/get, resources/*, completion/complete), as that member must see it. */
+  route(message: JsonRpcRequest): Promise<{ server: string; message: JsonRpcRequest } | { error: string; code: number; data?: unknown }> {
+    if (!this.#keepMembers) this.#names = this.#visible();
+    return this.#target(message);
+  }
+
+  /** The capabilities of every visible member together (members that are down are left out). */
+  async united(): Promise<Record<string, unknown>> {
+    if (!this.#keepMembers) this.#names = this.#visible();
+    const opened = await Promise.all(this.#names.map((name) => this.#member(name)));
+    return unitedCapabilities(opened.filter((b): b is Binding => !('failure' in b)).map((b) => b.initializeResult));
+  }
+
   async #target(message: JsonRpcRequest): Promise<{ server: string; message: JsonRpcRequest } | { error: string; code: number; data?: unknown }> {
     const params = message.params ?? {};
     const byName = (name: unknown, field: 'name'): { server: string; message: JsonRpcRequest } | { error: string; code: number } => {

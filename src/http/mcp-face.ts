@@ -9,7 +9,6 @@ import {
   Method,
   SUPPORTED_PROTOCOL_VERSIONS,
   checkMessage,
-  errorResponse,
   isValidId,
   isRequest,
   isResponse,
@@ -147,10 +146,7 @@ async function post(server: string, req: IncomingMessage, res: ServerResponse, d
   const body = await readJson(req, deps.bodyLimit());
   // One URL, two eras: a 2026 request (its headers, its _meta) takes the stateless path, the rest the
   // 2025 session path. Every error from here on echoes the request's id when it has one.
-  if (isModernPost(req.headers, body)) {
-    if (server === AGGREGATE.name) return aggregateIsLegacyOnly(res, body);
-    return modernPost(server, req, res, body, deps, rc);
-  }
+  if (isModernPost(req.headers, body)) return modernPost(server, req, res, body, deps, rc);
   const id = idOf(body);
   if (!accepts(req, 'application/json', 'text/event-stream')) {
     return sendError(res, 406, ErrorCode.TransportError, 'Not Acceptable: Accept must list application/json and text/event-stream', id);
@@ -193,19 +189,6 @@ function idOf(body: unknown): JsonRpcId | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
   const id = (body as Record<string, unknown>).id;
   return isValidId(id) ? id : null;
-}
-
-/**
- * The aggregate endpoint speaks the 2025 revisions only, for now: a 2026 request hears so in the
- * spec's words (-32022 with the supported list), which tells a dual-era client to initialize instead.
- */
-function aggregateIsLegacyOnly(res: ServerResponse, body: unknown): void {
-  const id = idOf(body);
-  const requested = typeof body === 'object' && body !== null ? (body as { params?: { _meta?: Record<string, unknown> } }).params?._meta?.['io.modelcontextprotocol/protocolVersion'] : undefined;
-  sendJson(res, 400, errorResponse(id, -32022, 'Unsupported protocol version: the aggregate endpoint speaks the 2025 revisions (initialize a session)', {
-    supported: SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v !== '2024-11-05'),
-    requested: typeof requested === 'string' ? requested : null,
-  }));
 }
 
 async function initialize(server: string, message: JsonRpcRequest, res: ServerResponse, deps: McpFaceDeps, principal: KeySpec | undefined): Promise<void> {

@@ -5,20 +5,25 @@
 // Last-Event-ID: every answer belongs to its own POST.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, LATEST_PROTOCOL_VERSION, Method, checkMessage, errorResponse, isRequest, type JsonRpcId, type JsonRpcRequest } from '../protocol/jsonrpc.ts';
+import { LISTS } from '../aggregate/names.ts';
+import { AGGREGATE } from '../sessions/registry.ts';
 import {
+  ALL_PROTOCOL_VERSIONS,
   INPUT_REQUIRED_METHODS,
   ModernMethod,
   REMOVED_METHODS,
   checkModernRequest,
   discoverResult,
   honouredFilter,
+  modernErrorStatus,
   refusal,
   toChildParams,
+  toModernResult,
 } from '../protocol/modern.ts';
 import { PostAnswer } from '../sessions/sink.ts';
 import { ListenStream } from '../stateless/listen-stream.ts';
 import { callDigest } from '../stateless/request-state.ts';
-import { MAX_LISTEN_STREAMS, type ModernBinding, type StatelessRegistry } from '../stateless/registry.ts';
+import { MAX_LISTEN_STREAMS, childInitializeResult, type ModernBinding, type StatelessRegistry } from '../stateless/registry.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import { BASE_HEADERS, sendEmpty, sendJson } from './answer.ts';
 import type { RequestContext } from './request-context.ts';
@@ -26,6 +31,8 @@ import { SseStream, type SseOptions } from './sse.ts';
 
 export interface ModernFaceDeps {
   readonly reconciler: Reconciler;
+  /** The gateway's version, for the aggregate endpoint's serverInfo. */
+  readonly version: string;
   readonly stateless: StatelessRegistry;
   readonly sse: SseOptions;
 }
@@ -61,6 +68,7 @@ export async function modernPost(server: string, req: IncomingMessage, res: Serv
   if (REMOVED_METHODS.has(message.method)) {
     return fail(res, 404, message.id, ErrorCode.MethodNotFound, `Method not found: ${message.method} is not part of MCP 2026-07-28 (no sessions: send requests with _meta)`);
   }
+  if (server === AGGREGATE.name) return aggregatePost(message, res, deps, rc);
   const target = deps.reconciler.servers.get(server);
   if (target === undefined) return fail(res, 404, message.id, ErrorCode.InvalidRequest, `no server named "${server}" in the manifest`);
   const principal = rc.principal?.name ?? '';
@@ -75,7 +83,7 @@ export async function modernPost(server: string, req: IncomingMessage, res: Serv
   if (message.method === ModernMethod.Discover || message.method === ModernMethod.Listen) {
     // Both answer from what the child declared: a child still starting is waited for, as an initialize
     // of a 2025 client waits (bounded by requestTimeout); a stopped one is 503.
-    const known = binding.initializeResult ?? (await childInitializeResult(binding));
+    const known = binding.initializeResult ?? (await childInitializeResult(binding.router));
     if (left || res.destroyed) return;
     if (typeof known === 'string') return fail(res, 503, message.id, ErrorCode.ServerUnavailable, known);
     if (message.method === ModernMethod.Discover) {
@@ -93,10 +101,50 @@ export async function modernPost(server: string, req: IncomingMessage, res: Serv
   return call(server, message, res, deps, rc, binding);
 }
 
-/** The child's InitializeResult once it is ready (the router answers an initialize from it then), or why not. */
-async function childInitializeResult(binding: ModernBinding): Promise<Record<string, unknown> | string> {
-  const { response } = await binding.router.request({ jsonrpc: '2.0', id: 0, method: Method.Initialize, params: { protocolVersion: LATEST_PROTOCOL_VERSION } });
-  return 'result' in response ? (binding.router.initializeResult ?? response.result) : response.error.message;
+/**
+ * The aggregate endpoint on the stateless path: discover and lists answered over every server the key may
+ * use, a call routed by its name or URI to its server's child (where MRTR works as on that server's own
+ * endpoint). No listen streams here yet.
+ */
+async function aggregatePost(message: JsonRpcRequest, res: ServerResponse, deps: ModernFaceDeps, rc: RequestContext): Promise<void> {
+  const aggregate = deps.stateless.aggregate(rc.principal);
+  const gateway = { name: 'mcp-gateway', version: deps.version };
+  if (message.method === ModernMethod.Discover) {
+    const capabilities = withoutListChanged(await aggregate.united());
+    const result = { supportedVersions: ALL_PROTOCOL_VERSIONS, capabilities, instructions: aggregate.instructions() };
+    return sendJson(res, 200, { jsonrpc: '2.0', id: message.id, result: toModernResult(message.method, result, gateway, true) });
+  }
+  if (message.method === ModernMethod.Listen) {
+    return fail(res, 404, message.id, ErrorCode.MethodNotFound, 'Method not found: the aggregate endpoint has no subscriptions/listen yet; listen on /mcp/<server>/mcp');
+  }
+  if (LISTS[message.method] !== undefined) {
+    const { response } = await aggregate.request({ ...message, params: toChildParams(message.params) ?? {} }, {});
+    if ('error' in response) return sendJson(res, modernErrorStatus(response.error.code), response);
+    return sendJson(res, 200, { jsonrpc: '2.0', id: message.id, result: toModernResult(message.method, response.result, gateway, true) });
+  }
+  const routed = await aggregate.route(message);
+  if ('error' in routed) {
+    return fail(res, modernErrorStatus(routed.code), message.id, routed.code, routed.error, routed.data);
+  }
+  const member = deps.reconciler.servers.get(routed.server);
+  if (member === undefined) return fail(res, 200, message.id, ErrorCode.InvalidParams, `server "${routed.server}" is gone`);
+  let left = false;
+  res.once('close', () => (left = true));
+  const binding = await deps.stateless.binding(member, rc.principal?.name ?? '');
+  if (left || res.destroyed) return;
+  if ('status' in binding) return fail(res, binding.status, message.id, ErrorCode.ServerUnavailable, binding.message);
+  return call(routed.server, routed.message, res, deps, rc, binding);
+}
+
+/** Discover on the aggregate: no list_changed promised (no listen streams there yet). */
+function withoutListChanged(capabilities: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(capabilities)) {
+    if (typeof v !== 'object' || v === null) continue;
+    const { listChanged: _l, ...rest } = v as Record<string, unknown>;
+    out[k] = rest;
+  }
+  return out;
 }
 
 /** A request for the child: a first round, or a retry that continues a parked call. */

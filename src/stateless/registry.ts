@@ -11,6 +11,9 @@ import type { Caller, Router } from '../router/router.ts';
 import type { ManagedServer } from '../supervisor/managed-server.ts';
 import { PerSessionServer } from '../supervisor/per-session-server.ts';
 import { REPLICA_ID } from '../replica.ts';
+import { AggregateBinding } from '../aggregate/aggregate-binding.ts';
+import { routerBinding, type Binding } from '../sessions/binding.ts';
+import type { KeySpec } from '../config/types.ts';
 import { ListenStream } from './listen-stream.ts';
 import { RequestStateSigner } from './request-state.ts';
 import { StatelessCall } from './stateless-call.ts';
@@ -59,6 +62,15 @@ function principalInitialize(version: string): JsonRpcRequest {
 /** Listen streams one principal may hold open on one server (each holds a connection and a keep-alive). */
 export const MAX_LISTEN_STREAMS = 16;
 
+/**
+ * A child's InitializeResult once it is ready (a starting child is waited for, as a 2025 client's
+ * initialize waits: the router answers it from the kept result), or why it is not there.
+ */
+export async function childInitializeResult(router: Router): Promise<Record<string, unknown> | string> {
+  const { response } = await router.request({ jsonrpc: '2.0', id: 0, method: Method.Initialize, params: { protocolVersion: LATEST_PROTOCOL_VERSION } });
+  return 'result' in response ? (router.initializeResult ?? response.result) : response.error.message;
+}
+
 export class StatelessRegistry {
   readonly signer = new RequestStateSigner(REPLICA_ID);
   readonly #reconciler: Reconciler;
@@ -68,6 +80,8 @@ export class StatelessRegistry {
   readonly #listens = new Set<ListenStream>();
   /** server → principal → its child (or the promise of it, while it starts). */
   readonly #children = new Map<string, Map<string, Promise<PrincipalChild | BindingFailure>>>();
+  /** The aggregate endpoint's state per 2026 principal (its URI map), with the key it was last used with. */
+  readonly #aggregates = new Map<string, { binding: AggregateBinding; holder: { key: KeySpec | undefined } }>();
   #listenSeq = 0;
   #closed = false;
   /** Set when the gateway starts to drain: calls that would park end instead. */
@@ -168,6 +182,34 @@ export class StatelessRegistry {
     this.#forget(server, principal, child);
     for (const l of this.#listens) if (l.router === child.router) l.end();
     this.#log.debug({ server, reason }, 'a 2026 principal child ended');
+  }
+
+  /**
+   * The aggregate endpoint for a 2026 principal: its visible servers, merged lists and the URI map its
+   * resource reads are routed by (kept per principal; members are looked up anew on every use).
+   */
+  aggregate(key: KeySpec | undefined): AggregateBinding {
+    const principal = key?.name ?? '';
+    let entry = this.#aggregates.get(principal);
+    if (entry === undefined) {
+      const holder = { key };
+      const visible = (): readonly string[] =>
+        [...this.#reconciler.servers.values()].filter((m) => mayUse(holder.key, m.name)).map((m) => m.name).sort();
+      const open = async (name: string): Promise<Binding | { failure: string }> => {
+        const server = this.#reconciler.servers.get(name);
+        if (server === undefined) return { failure: 'not in the manifest' };
+        const b = await this.binding(server, principal);
+        if ('status' in b) return { failure: b.message };
+        const result = b.initializeResult ?? (await childInitializeResult(b.router));
+        if (typeof result === 'string') return { failure: result };
+        return routerBinding(b.router, result, async () => {});
+      };
+      const binding = new AggregateBinding(visible, open, { id: `aggregate:${principal}`, onNotification: () => {} }, { name: 'mcp-gateway', version: this.#version }, false);
+      entry = { binding, holder };
+      this.#aggregates.set(principal, entry);
+    }
+    entry.holder.key = key; // the key as the gate admitted it now (a reload may have changed its servers)
+    return entry.binding;
   }
 
   /** A new call; `start` on it sends the first round. */
