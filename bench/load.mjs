@@ -42,6 +42,8 @@ export function statelessClients(count) {
 }
 
 const MODERN = 'x-bench-modern';
+/** The echo tool's name where it is not `echo` (the aggregate endpoint's `demo__echo`). */
+export const TOOL = 'x-bench-tool';
 const META = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
   'io.modelcontextprotocol/clientCapabilities': {},
@@ -59,7 +61,7 @@ export async function run(url, sessions, concurrency, total) {
     while (issued < total) {
       const i = issued++;
       const headers = sessions[i % sessions.length];
-      const params = { name: 'echo', arguments: { text: `hello ${i}` } };
+      const params = { name: headers[TOOL] ?? 'echo', arguments: { text: `hello ${i}` } };
       if (headers[MODERN] !== undefined) params._meta = META;
       const body = JSON.stringify({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params });
       const t0 = process.hrtime.bigint();
