@@ -7,7 +7,16 @@
 import { ErrorCode, Method, ResourceMethod, errorResponse, type JsonRpcId, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.ts';
 import type { Caller, RequestOptions, RouteResult } from '../router/router.ts';
 import type { Binding } from '../sessions/binding.ts';
-import { LISTS, decodeCursor, encodeCursor, qualify, resolveName, templatePrefix, unitedCapabilities } from './names.ts';
+import type { Exposure, ItemFilter } from '../config/types.ts';
+import { LISTS, decodeCursor, encodeCursor, qualify, resolveName, shows, templatePrefix, unitedCapabilities } from './names.ts';
+
+/** What a caller of the aggregate sees now: its servers in name order with how each appears, and the bundle's filter. */
+export interface AggregateView {
+  readonly members: readonly { readonly server: string; readonly exposure: Exposure }[];
+  readonly separator: string;
+  /** A bundle's globs over shown tool names (none for /mcp itself). */
+  readonly tools: ItemFilter;
+}
 
 /** Opens a member for this session: a binding to its child(ren), or why not. */
 export type OpenMember = (server: string) => Promise<Binding | { readonly failure: string }>;
@@ -17,6 +26,8 @@ export interface AggregateCaller extends Caller {
   onNotification(message: JsonRpcNotification, relatedId?: JsonRpcId): void;
 }
 
+/** A walk of a merged list to learn names or URIs stops here (a member that pages without end). */
+const MAX_LEARN_PAGES = 100;
 const LIST_CHANGED = ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'];
 const keyOf = (id: JsonRpcId): string => (typeof id === 'number' ? `n${id}` : `s${id}`);
 
@@ -26,7 +37,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 export class AggregateBinding implements Binding {
   initializeResult: Record<string, unknown> = {};
-  readonly #visible: () => readonly string[];
+  readonly #visible: () => AggregateView;
+  #view: AggregateView = { members: [], separator: '__', tools: {} };
+  /** Shown names of servers without a prefix → their server (learnt from their lists), by list kind. */
+  readonly #plain = new Map<string, Map<string, string>>();
+  /** Told of a name two servers without a prefix both have (shown for the first only). */
+  readonly #onClash: (what: string) => void;
   readonly #open: OpenMember;
   readonly #caller: AggregateCaller;
   readonly #serverInfo: Record<string, unknown>;
@@ -43,19 +59,41 @@ export class AggregateBinding implements Binding {
   /** Members are opened once per session and kept; false (the 2026 path) opens them for each use. */
   readonly #keepMembers: boolean;
 
-  /** `visible`: the servers the session's key may use now, in name order. */
-  constructor(visible: () => readonly string[], open: OpenMember, caller: AggregateCaller, serverInfo: Record<string, unknown>, keepMembers = true) {
+  /** `visible`: what the caller's key may see now (servers in name order). */
+  constructor(
+    visible: () => AggregateView,
+    open: OpenMember,
+    caller: AggregateCaller,
+    serverInfo: Record<string, unknown>,
+    keepMembers = true,
+    onClash: (what: string) => void = () => {},
+  ) {
     this.#visible = visible;
     this.#open = open;
     this.#caller = caller;
     this.#serverInfo = serverInfo;
     this.#keepMembers = keepMembers;
-    if (!keepMembers) this.#names = visible();
+    this.#onClash = onClash;
+    if (!keepMembers) this.#look();
+  }
+
+  /** Takes the current view; true when it differs from the last one (members, prefixes, filters). */
+  #look(): boolean {
+    const view = this.#visible();
+    const changed = JSON.stringify(view) !== JSON.stringify(this.#view);
+    this.#view = view;
+    this.#names = view.members.map((m) => m.server);
+    if (changed) this.#plain.clear();
+    return changed;
+  }
+
+  #exposure(server: string): Exposure | undefined {
+    return this.#view.members.find((m) => m.server === server)?.exposure;
   }
 
   /** Opens every visible member and answers the client's initialize with what they offer together. */
   async initialize(protocolVersion: string): Promise<Record<string, unknown>> {
-    this.#names = this.#visible();
+    this.#look();
     const opened = await Promise.all(this.#names.map(async (name) => [name, await this.#member(name)] as const));
     const up = opened.filter((e): e is readonly [string, Binding] => !('failure' in e[1]));
     this.initializeResult = {
@@ -69,8 +107,9 @@ export class AggregateBinding implements Binding {
 
   /** What the aggregate tells a model about itself: which servers, and how names are made. */
   instructions(): string {
-    if (!this.#keepMembers) this.#names = this.#visible();
-    return `This endpoint serves the tools, prompts and resources of several MCP servers: ${this.#names.join(', ')}. Tool and prompt names are <server>__<name>.`;
+    if (!this.#keepMembers) this.#look();
+    const named = this.#view.members.map((m) => (m.exposure.prefix === '' ? `${m.server} (names as they are)` : m.exposure.prefix === m.server ? m.server : `${m.server} (as ${m.exposure.prefix})`));
+    return `This endpoint serves the tools, prompts and resources of several MCP servers: ${named.join(', ')}. Tool and prompt names are <server>${this.#view.separator}<name>.`;
   }
 
   get requestTimeoutMs(): number {
@@ -94,12 +133,10 @@ export class AggregateBinding implements Binding {
   /** A member's child ended (a per-session child) or the visible servers changed: the lists changed. */
   async refresh(): Promise<void> {
     if (this.#released) return;
-    const now = this.#visible();
-    const gone = [...this.#members.keys()].filter((n) => !now.includes(n));
-    const changed = gone.length > 0 || now.length !== this.#names.length || now.some((n, i) => n !== this.#names[i]);
-    this.#names = now;
+    const changed = this.#look();
+    const gone = [...this.#members.keys()].filter((n) => !this.#names.includes(n));
     for (const name of gone) await this.forget(name);
-    if (changed) for (const method of LIST_CHANGED) this.#caller.onNotification({ jsonrpc: '2.0', method });
+    if (changed || gone.length > 0) for (const method of LIST_CHANGED) this.#caller.onNotification({ jsonrpc: '2.0', method });
   }
 
   /** Lets a member go (its child ended, or it is no longer visible); the next use opens it again. */
@@ -113,7 +150,7 @@ export class AggregateBinding implements Binding {
   }
 
   async request(message: JsonRpcRequest, options: RequestOptions): Promise<RouteResult> {
-    if (!this.#keepMembers) this.#names = this.#visible();
+    if (!this.#keepMembers) this.#look();
     const m = message.method;
     if (m === Method.Ping) return ok(message.id, {});
     const list = LISTS[m];
@@ -140,33 +177,32 @@ export class AggregateBinding implements Binding {
 
   /** Which member a request is for (tools/call, prompts/get, resources/*, completion/complete), as that member must see it. */
   route(message: JsonRpcRequest): Promise<{ server: string; message: JsonRpcRequest } | { error: string; code: number; data?: unknown }> {
-    if (!this.#keepMembers) this.#names = this.#visible();
+    if (!this.#keepMembers) this.#look();
     return this.#target(message);
   }
 
   /** The capabilities of every visible member together (members that are down are left out). */
   async united(): Promise<Record<string, unknown>> {
-    if (!this.#keepMembers) this.#names = this.#visible();
+    if (!this.#keepMembers) this.#look();
     const opened = await Promise.all(this.#names.map((name) => this.#member(name)));
     return unitedCapabilities(opened.filter((b): b is Binding => !('failure' in b)).map((b) => b.initializeResult));
   }
 
   async #target(message: JsonRpcRequest): Promise<{ server: string; message: JsonRpcRequest } | { error: string; code: number; data?: unknown }> {
     const params = message.params ?? {};
-    const byName = (name: unknown, field: 'name'): { server: string; message: JsonRpcRequest } | { error: string; code: number } => {
-      const r = typeof name === 'string' ? resolveName(name, this.#names) : undefined;
-      if (r === undefined) return { error: `Invalid params: ${JSON.stringify(name)} names no server of this endpoint (names are <server>__<name>)`, code: ErrorCode.InvalidParams };
-      return { server: r.server, message: { ...message, params: { ...params, [field]: r.name } } };
-    };
     switch (message.method) {
       case 'tools/call':
-      case 'prompts/get':
-        return byName(params.name, 'name');
+      case 'prompts/get': {
+        const kind = message.method === 'tools/call' ? 'tools' : 'prompts';
+        const r = await this.#byName(kind, params.name);
+        if (r === undefined) return { error: `Invalid params: ${JSON.stringify(params.name)} names no ${kind === 'tools' ? 'tool' : 'prompt'} of this endpoint`, code: ErrorCode.InvalidParams };
+        return { server: r.server, message: { ...message, params: { ...params, name: r.name } } };
+      }
       case 'completion/complete': {
         const ref = isObject(params.ref) ? params.ref : {};
         if (ref.type === 'ref/prompt') {
-          const r = typeof ref.name === 'string' ? resolveName(ref.name, this.#names) : undefined;
-          if (r === undefined) return { error: `Invalid params: the prompt ${JSON.stringify(ref.name)} names no server of this endpoint`, code: ErrorCode.InvalidParams };
+          const r = await this.#byName('prompts', ref.name);
+          if (r === undefined) return { error: `Invalid params: the prompt ${JSON.stringify(ref.name)} is not one of this endpoint`, code: ErrorCode.InvalidParams };
           return { server: r.server, message: { ...message, params: { ...params, ref: { ...ref, name: r.name } } } };
         }
         return this.#byUri(message, ref.uri);
@@ -180,6 +216,23 @@ export class AggregateBinding implements Binding {
     }
   }
 
+  /** A shown tool or prompt name → its server and own name, if this caller may see it. */
+  async #byName(kind: 'tools' | 'prompts', shown: unknown): Promise<{ server: string; name: string } | undefined> {
+    if (typeof shown !== 'string') return undefined;
+    const prefixes = this.#view.members.map((m) => [m.exposure.prefix, m.server] as const);
+    const sep = this.#view.separator;
+    let r = resolveName(shown, prefixes, sep, this.#plain.get(kind));
+    if (r === undefined && this.#view.members.some((m) => m.exposure.prefix === '')) {
+      await this.#learn(`${kind}/list`); // names of servers without a prefix are known from their lists
+      r = resolveName(shown, prefixes, sep, this.#plain.get(kind));
+    }
+    if (r === undefined) return undefined;
+    const exposure = this.#exposure(r.server);
+    if (exposure === undefined || !shows(exposure[kind], r.name)) return undefined;
+    if (kind === 'tools' && !shows(this.#view.tools, shown)) return undefined;
+    return r;
+  }
+
   async #byUri(message: JsonRpcRequest, uri: unknown): Promise<{ server: string; message: JsonRpcRequest } | { error: string; code: number; data?: unknown }> {
     if (typeof uri !== 'string') return { error: 'Invalid params: uri must be a string', code: ErrorCode.InvalidParams };
     let server = this.#serverOf(uri);
@@ -188,7 +241,8 @@ export class AggregateBinding implements Binding {
       await this.#learnUris();
       server = this.#serverOf(uri);
     }
-    if (server === undefined || !this.#names.includes(server)) return { error: 'Resource not found', code: ErrorCode.InvalidParams, data: { uri } };
+    const exposure = server === undefined ? undefined : this.#exposure(server);
+    if (server === undefined || exposure === undefined || !shows(exposure.resources, uri)) return { error: 'Resource not found', code: ErrorCode.InvalidParams, data: { uri } };
     return { server, message };
   }
 
@@ -201,14 +255,18 @@ export class AggregateBinding implements Binding {
   }
 
   async #learnUris(): Promise<void> {
-    for (const method of ['resources/list', 'resources/templates/list']) {
-      let cursor: string | undefined;
-      do {
-        const r = await this.#list({ jsonrpc: '2.0', id: `learn:${method}`, method, params: cursor === undefined ? {} : { cursor } }, LISTS[method]!.field, LISTS[method]!.key, {});
-        const result = 'result' in r.response ? r.response.result : undefined;
-        cursor = typeof result?.nextCursor === 'string' ? result.nextCursor : undefined;
-      } while (cursor !== undefined);
-    }
+    for (const method of ['resources/list', 'resources/templates/list']) await this.#learn(method);
+  }
+
+  /** Walks a whole merged list: what it teaches (URIs, names without a prefix) is kept. */
+  async #learn(method: string): Promise<void> {
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const r = await this.#list({ jsonrpc: '2.0', id: `learn:${method}`, method, params: cursor === undefined ? {} : { cursor } }, LISTS[method]!.field, LISTS[method]!.key, {});
+      const result = 'result' in r.response ? r.response.result : undefined;
+      cursor = typeof result?.nextCursor === 'string' ? result.nextCursor : undefined;
+    } while (cursor !== undefined && ++pages < MAX_LEARN_PAGES);
   }
 
   /**
@@ -234,7 +292,7 @@ export class AggregateBinding implements Binding {
       const r = await b.request({ ...message, id: `${keyOf(message.id)}:${server}`, params }, { caller: options.caller });
       if (!('result' in r.response)) continue; // a member without this kind of list, or failing: skipped
       const items = Array.isArray(r.response.result[field]) ? (r.response.result[field] as unknown[]) : [];
-      const shown = items.filter(isObject).map((item) => this.#shown(server, item, key));
+      const shown = items.filter(isObject).flatMap((item) => this.#shown(message.method, server, item, key));
       const next = typeof r.response.result.nextCursor === 'string' ? { server, cursor: r.response.result.nextCursor } : names[at + 1] === undefined ? undefined : { server: names[at + 1]! };
       if (shown.length === 0 && next !== undefined) continue;
       return ok(message.id, next === undefined ? { [field]: shown } : { [field]: shown, nextCursor: encodeCursor(next) });
@@ -242,16 +300,38 @@ export class AggregateBinding implements Binding {
     return ok(message.id, { [field]: [] });
   }
 
-  #shown(server: string, item: Record<string, unknown>, key: 'name' | 'uri' | 'uriTemplate'): Record<string, unknown> {
-    if (key === 'name') return { ...item, name: qualify(server, String(item.name)) };
+  /** An item of a member's list as this caller sees it (none when filtered out or clashing). */
+  #shown(method: string, server: string, item: Record<string, unknown>, key: 'name' | 'uri' | 'uriTemplate'): Record<string, unknown>[] {
+    const exposure = this.#exposure(server);
+    if (exposure === undefined) return [];
+    if (key === 'name') {
+      const kind = method === 'tools/list' ? 'tools' : 'prompts';
+      const name = String(item.name);
+      if (!shows(exposure[kind], name)) return [];
+      const shown = qualify(exposure.prefix, name, this.#view.separator);
+      if (kind === 'tools' && !shows(this.#view.tools, shown)) return [];
+      if (exposure.prefix === '') {
+        let plain = this.#plain.get(kind);
+        if (plain === undefined) this.#plain.set(kind, (plain = new Map()));
+        const owner = plain.get(shown);
+        if (owner !== undefined && owner !== server) {
+          this.#onClash(`${kind === 'tools' ? 'tool' : 'prompt'} "${shown}" of server "${server}" is hidden on the aggregate endpoint: server "${owner}" has one of that name (give one of them a prefix)`);
+          return [];
+        }
+        plain.set(shown, server);
+      }
+      const override = kind === 'tools' ? exposure.overrides[name] : undefined;
+      return [{ ...item, ...(override ?? {}), name: shown }];
+    }
     const value = String(item[key]);
+    if (!shows(exposure.resources, value)) return [];
     if (key === 'uri') {
       if (!this.#uris.has(value)) this.#uris.set(value, server); // the first server (by name) keeps a clashing URI
     } else {
       const prefix = templatePrefix(value);
       if (!this.#templates.has(prefix)) this.#templates.set(prefix, server);
     }
-    return item;
+    return [item];
   }
 
   notify(message: JsonRpcNotification, caller: Caller): boolean {

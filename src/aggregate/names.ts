@@ -5,17 +5,41 @@
 
 export const SEPARATOR = '__';
 
-export function qualify(server: string, name: string): string {
-  return `${server}${SEPARATOR}${name}`;
+/** A tool or prompt name as the aggregate shows it: `<prefix><separator><name>`, or the name alone. */
+export function qualify(prefix: string, name: string, separator = SEPARATOR): string {
+  return prefix === '' ? name : `${prefix}${separator}${name}`;
 }
 
-/** The server and its own name for a qualified name, among `servers`; undefined when none matches. */
-export function resolveName(qualified: string, servers: Iterable<string>): { server: string; name: string } | undefined {
-  let best: string | undefined;
-  for (const s of servers) {
-    if (qualified.length > s.length + SEPARATOR.length && qualified.startsWith(s + SEPARATOR) && (best === undefined || s.length > best.length)) best = s;
+/**
+ * The server and its own name for a shown name: by the longest prefix it starts with (among `prefixes`,
+ * prefix → server), else, for servers without a prefix, by `plain` (name → server, from their lists).
+ */
+export function resolveName(
+  shown: string,
+  prefixes: Iterable<readonly [string, string]>,
+  separator = SEPARATOR,
+  plain: ReadonlyMap<string, string> = new Map(),
+): { server: string; name: string } | undefined {
+  let best: readonly [string, string] | undefined;
+  for (const entry of prefixes) {
+    const p = entry[0];
+    if (p !== '' && shown.length > p.length + separator.length && shown.startsWith(p + separator) && (best === undefined || p.length > best[0].length)) best = entry;
   }
-  return best === undefined ? undefined : { server: best, name: qualified.slice(best.length + SEPARATOR.length) };
+  if (best !== undefined) return { server: best[1], name: shown.slice(best[0].length + separator.length) };
+  const server = plain.get(shown);
+  return server === undefined ? undefined : { server, name: shown };
+}
+
+/** Whether a glob (`*` any run, `?` one character) matches all of `text`. */
+export function globMatches(glob: string, text: string): boolean {
+  const re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
+  return re.test(text);
+}
+
+/** An item is shown when it matches `allow` (all by default) and nothing in `deny`. */
+export function shows(filter: { readonly allow?: readonly string[]; readonly deny?: readonly string[] }, text: string): boolean {
+  if (filter.allow !== undefined && !filter.allow.some((g) => globMatches(g, text))) return false;
+  return !(filter.deny ?? []).some((g) => globMatches(g, text));
 }
 
 /** Where a paginated aggregate list goes on: a server (by name) and that server's own cursor. */

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { parseDuration } from './duration.ts';
 import { createHash } from 'node:crypto';
-import type { AuthSpec, ClientCapability, Desired, KeySpec, ListenSpec, RateLimitSpec, RestartPolicy, RestartSpec, ScheduleSpec, ServerSpec, Sharing } from './types.ts';
+import type { AuthSpec, ClientCapability, Desired, EndpointSpec, ItemFilter, KeySpec, ListenSpec, RateLimitSpec, RestartPolicy, RestartSpec, ScheduleSpec, ServerSpec, Sharing } from './types.ts';
 
 type DurationIn = string | number;
 
@@ -38,6 +38,15 @@ interface ServerIn extends TuningIn {
   enabled?: boolean;
   sharing?: Sharing;
   clientCapabilities?: ClientCapability[];
+  prefix?: string;
+  tools?: FilterIn & { override?: Record<string, { title?: string; description?: string }> };
+  prompts?: FilterIn;
+  resources?: FilterIn;
+}
+
+interface FilterIn {
+  allow?: string[];
+  deny?: string[];
 }
 
 /** The manifest as the schema guarantees it (after interpolation). */
@@ -58,6 +67,8 @@ export interface ManifestV1 {
   envFile?: string | string[];
   defaults?: TuningIn;
   servers: Record<string, ServerIn>;
+  aggregate?: { separator?: string };
+  endpoints?: Record<string, { servers: '*' | string[]; description?: string; tools?: FilterIn }>;
 }
 
 export interface RateLimitIn {
@@ -161,6 +172,15 @@ export function resolveManifest(m: ManifestV1, context: ResolveContext): Desired
   // specs is what matters: they are shared with the supervisor and router.
   const interpolated = new Map([...(context.interpolated ?? [])].map(([at, names]) => [at, Object.freeze([...names])] as const));
   const envFileValues = new Map([...(context.envFileValues ?? [])].map(([name, values]) => [name, Object.freeze([...values])] as const));
+  const endpoints = new Map<string, EndpointSpec>();
+  for (const [name, e] of Object.entries(m.endpoints ?? {})) {
+    endpoints.set(name, Object.freeze({
+      name,
+      servers: e.servers === '*' ? '*' : Object.freeze([...e.servers]),
+      ...(e.description === undefined ? {} : { description: e.description }),
+      tools: itemFilter(e.tools),
+    }));
+  }
   return Object.freeze({
     file,
     hash,
@@ -168,6 +188,8 @@ export function resolveManifest(m: ManifestV1, context: ResolveContext): Desired
     listen,
     auth,
     servers: Object.freeze(servers),
+    separator: m.aggregate?.separator ?? '__',
+    endpoints: Object.freeze(endpoints),
     interpolated: Object.freeze(interpolated),
     envFileValues: Object.freeze(envFileValues),
   });
@@ -218,8 +240,22 @@ function resolveServer(name: string, s: ServerIn, d: TuningIn, dir: string, from
     maxInFlight: s.maxInFlight ?? d.maxInFlight ?? BUILTIN.maxInFlight,
     queueTimeoutMs: ms(s.queueTimeout ?? d.queueTimeout ?? BUILTIN.queueTimeout),
     ...(s.schedule === undefined ? {} : { schedule: schedule(s.schedule) }),
+    exposure: Object.freeze({
+      prefix: s.prefix ?? name,
+      tools: itemFilter(s.tools),
+      prompts: itemFilter(s.prompts),
+      resources: itemFilter(s.resources),
+      overrides: Object.freeze(Object.fromEntries(Object.entries(s.tools?.override ?? {}).map(([k, v]) => [k, Object.freeze({ ...v })]))),
+    }),
   };
   return Object.freeze(spec);
+}
+
+function itemFilter(f: FilterIn | undefined): ItemFilter {
+  return Object.freeze({
+    ...(f?.allow === undefined ? {} : { allow: Object.freeze([...f.allow]) }),
+    ...(f?.deny === undefined ? {} : { deny: Object.freeze([...f.deny]) }),
+  });
 }
 
 function schedule(s: { restart: string; timezone?: string }): ScheduleSpec {

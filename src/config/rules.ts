@@ -24,6 +24,22 @@ export function checkRules(m: ManifestV1): SchemaProblem[] {
       });
     }
   });
+  // The aggregate endpoint: one prefix names one server (two servers without a prefix may share the
+  // endpoint: their clashing names are reported at runtime, as they are only known then).
+  const prefixes = new Map<string, string>();
+  for (const [name, s] of Object.entries(m.servers)) {
+    const prefix = s.prefix ?? name;
+    if (prefix === '') continue;
+    const other = prefixes.get(prefix);
+    if (other !== undefined) at(['servers', name, ...(s.prefix === undefined ? [] : ['prefix'])], `servers.${name}: its prefix on the aggregate endpoint is also server ${other}'s; give one of them another prefix`);
+    prefixes.set(prefix, name);
+  }
+  for (const [name, e] of Object.entries(m.endpoints ?? {})) {
+    if (e.servers === '*') continue;
+    e.servers.forEach((s, j) => {
+      if (!(s in m.servers)) at(['endpoints', name, 'servers', j], `endpoints.${name}.servers[${j}]: no server of that name in servers; fix the name or remove it`);
+    });
+  }
   const host = m.listen?.host;
   if (host !== undefined && !isLoopbackHost(host) && keys.length === 0 && m.auth?.none !== true) {
     at(['listen', 'host'], 'listen.host: not a loopback address, and no auth.keys: anyone who can reach it could run your servers; add auth.keys, or write auth: { none: true } if something in front authenticates');

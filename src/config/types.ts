@@ -21,6 +21,32 @@ export interface ScheduleSpec {
   readonly timezone?: string;
 }
 
+/** Which items of a server the aggregate endpoint shows: globs over names (tools, prompts) or URIs. */
+export interface ItemFilter {
+  readonly allow?: readonly string[];
+  readonly deny?: readonly string[];
+}
+
+/** How a server appears on the aggregate endpoint (/mcp and bundles). Applied in place: no restart. */
+export interface Exposure {
+  /** Before its tool and prompt names (with the separator); '' for none. Default: the server's name. */
+  readonly prefix: string;
+  readonly tools: ItemFilter;
+  readonly prompts: ItemFilter;
+  readonly resources: ItemFilter;
+  /** Per tool (by its own name): a title and description shown instead of the server's. */
+  readonly overrides: Readonly<Record<string, { readonly title?: string; readonly description?: string }>>;
+}
+
+/** A named aggregate (`endpoints:`), served at /mcp/@<name>. */
+export interface EndpointSpec {
+  readonly name: string;
+  readonly servers: '*' | readonly string[];
+  readonly description?: string;
+  /** Globs over the bundle's names (`<prefix><separator><tool>`). */
+  readonly tools: ItemFilter;
+}
+
 export interface ServerSpec {
   readonly name: string;
   /** Fields that shape the process: a change to any of them restarts the child. */
@@ -51,6 +77,7 @@ export interface ServerSpec {
   readonly maxInFlight: number;
   readonly queueTimeoutMs: number;
   readonly schedule?: ScheduleSpec;
+  readonly exposure: Exposure;
 }
 
 export interface ListenSpec {
@@ -103,6 +130,10 @@ export interface Desired {
   readonly listen: ListenSpec;
   readonly auth: AuthSpec;
   readonly servers: ReadonlyMap<string, ServerSpec>;
+  /** Between a prefix and a name on the aggregate endpoint (default `__`). */
+  readonly separator: string;
+  /** Named bundles, by name. */
+  readonly endpoints: ReadonlyMap<string, EndpointSpec>;
   /**
    * Where the manifest wrote ${VAR}: each such value's path as errors name it (`listen.host`,
    * `servers.a.args[1]`, `servers.a.env.TOKEN`), with the variables it was made from. Anything shown to

@@ -44,6 +44,9 @@ export interface McpFaceDeps {
   readonly bodyLimit: () => number;
 }
 
+/** A bundle's segment: `@` and a name as server names are made (so no server route is ever one). */
+const BUNDLE_PARAM = { endpoint: /^@[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/ } as const;
+
 /**
  * The MCP endpoints of each server: Streamable HTTP at /mcp/:server/mcp (and at /sse for POST, DELETE and
  * a GET with Mcp-Session-Id, so a modern client given the classic URL works), and the legacy HTTP+SSE
@@ -53,7 +56,13 @@ export function mcpRoutes(deps: McpFaceDeps): Route<Serve>[] {
   type Face = (server: string, req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps, rc: RequestContext) => unknown;
   const serve = (face: Face): Serve => ({
     raw: async (req, res, rc) => {
-      const server = rc.params.server ?? AGGREGATE.name;
+      // /mcp is the aggregate of every server ('@'), /mcp/@<name> a bundle ('@<name>'): no server name
+      // starts with '@'.
+      const endpoint = rc.params.endpoint;
+      if (endpoint !== undefined && !deps.reconciler.desired?.endpoints.has(endpoint.slice(1))) {
+        return sendError(res, 404, ErrorCode.InvalidRequest, `no endpoint ${JSON.stringify(endpoint)}: bundles are /mcp/@<name> for a name under endpoints: in the manifest`);
+      }
+      const server = rc.params.server ?? endpoint ?? AGGREGATE.name;
       try {
         await face(server, req, res, deps, rc);
       } catch (err) {
@@ -76,6 +85,7 @@ export function mcpRoutes(deps: McpFaceDeps): Route<Serve>[] {
     streamable('POST', '/mcp', post),
     streamable('GET', '/mcp', get),
     streamable('DELETE', '/mcp', del),
+    ...(['POST', 'GET', 'DELETE'] as const).map((m) => ({ ...streamable(m, '/mcp/:endpoint', m === 'POST' ? post : m === 'GET' ? get : del), paramPatterns: BUNDLE_PARAM })),
     streamable('POST', '/mcp/:server/mcp', post),
     streamable('GET', '/mcp/:server/mcp', get),
     streamable('DELETE', '/mcp/:server/mcp', del),
@@ -192,7 +202,7 @@ function idOf(body: unknown): JsonRpcId | null {
 }
 
 async function initialize(server: string, message: JsonRpcRequest, res: ServerResponse, deps: McpFaceDeps, principal: KeySpec | undefined): Promise<void> {
-  if (server === AGGREGATE.name) return initializeAggregate(message, res, deps, principal);
+  if (server.startsWith('@')) return initializeAggregate(server, message, res, deps, principal);
   const target = deps.reconciler.servers.get(server);
   if (target === undefined) return sendError(res, 404, ErrorCode.InvalidRequest, `no server named "${server}" in the manifest`, message.id);
   const session = deps.sessions.create(target, 'streamable', principal);
@@ -205,10 +215,12 @@ async function initialize(server: string, message: JsonRpcRequest, res: ServerRe
   sendJson(res, 200, { jsonrpc: '2.0', id: message.id, result: bound.initializeResult }, { 'Mcp-Session-Id': session.id });
 }
 
-async function initializeAggregate(message: JsonRpcRequest, res: ServerResponse, deps: McpFaceDeps, principal: KeySpec | undefined): Promise<void> {
-  const session = deps.sessions.create(AGGREGATE, 'streamable', principal);
+/** `endpoint`: '@' for /mcp, '@<bundle>' for a bundle. */
+async function initializeAggregate(endpoint: string, message: JsonRpcRequest, res: ServerResponse, deps: McpFaceDeps, principal: KeySpec | undefined): Promise<void> {
+  const session = deps.sessions.create({ name: endpoint, spec: AGGREGATE.spec }, 'streamable', principal);
   if ('status' in session) return sendError(res, session.status, session.code, session.message, message.id);
-  const bound = await deps.sessions.bindAggregate(session, message, { name: 'mcp-gateway', version: deps.version });
+  const bundle = endpoint === AGGREGATE.name ? undefined : endpoint.slice(1);
+  const bound = await deps.sessions.bindAggregate(session, message, { name: 'mcp-gateway', version: deps.version }, bundle);
   if ('status' in bound) {
     await deps.sessions.end(session.id, 'initialize failed');
     return sendError(res, bound.status, bound.code, bound.message, message.id);

@@ -68,7 +68,7 @@ export async function modernPost(server: string, req: IncomingMessage, res: Serv
   if (REMOVED_METHODS.has(message.method)) {
     return fail(res, 404, message.id, ErrorCode.MethodNotFound, `Method not found: ${message.method} is not part of MCP 2026-07-28 (no sessions: send requests with _meta)`);
   }
-  if (server === AGGREGATE.name) return aggregatePost(message, res, deps, rc);
+  if (server.startsWith('@')) return aggregatePost(server === AGGREGATE.name ? undefined : server.slice(1), message, res, deps, rc);
   const target = deps.reconciler.servers.get(server);
   if (target === undefined) return fail(res, 404, message.id, ErrorCode.InvalidRequest, `no server named "${server}" in the manifest`);
   const principal = rc.principal?.name ?? '';
@@ -106,8 +106,8 @@ export async function modernPost(server: string, req: IncomingMessage, res: Serv
  * use, a call routed by its name or URI to its server's child (where MRTR works as on that server's own
  * endpoint). No listen streams here yet.
  */
-async function aggregatePost(message: JsonRpcRequest, res: ServerResponse, deps: ModernFaceDeps, rc: RequestContext): Promise<void> {
-  const aggregate = deps.stateless.aggregate(rc.principal);
+async function aggregatePost(bundle: string | undefined, message: JsonRpcRequest, res: ServerResponse, deps: ModernFaceDeps, rc: RequestContext): Promise<void> {
+  const aggregate = deps.stateless.aggregate(rc.principal, bundle);
   const gateway = { name: 'mcp-gateway', version: deps.version };
   if (message.method === ModernMethod.Discover) {
     const capabilities = withoutListChanged(await aggregate.united());

@@ -39,6 +39,8 @@ export interface Route<S> {
   readonly jsonRpc?: boolean;
   /** Answers with a stream that stays open (SSE): it has no HEAD, whose answer would never end. */
   readonly stream?: boolean;
+  /** What each parameter must look like (decoded) for the route to match at all: `/mcp/:endpoint` takes `@…` only. */
+  readonly paramPatterns?: Readonly<Record<string, RegExp>>;
   readonly serve: S;
 }
 
@@ -93,8 +95,10 @@ export class RouteTable<S> {
     let other: Route<S>[] | undefined;
     for (const group of groups) {
       const key = lookupKey(group, segments);
-      const candidates = key === undefined ? undefined : group.bySegments.get(key);
-      if (candidates === undefined) continue;
+      const all = key === undefined ? undefined : group.bySegments.get(key);
+      if (all === undefined) continue;
+      const candidates = all.filter((route) => paramsFit(route, group, segments));
+      if (candidates.length === 0) continue;
       for (const route of candidates) {
         if (route.method !== method || (route.when !== undefined && !route.when(headers))) continue;
         if (group.params.length === 0) return { kind: 'route', route, params: NO_PARAMS };
@@ -109,6 +113,17 @@ export class RouteTable<S> {
     const allow = METHOD_ORDER.filter((m) => other.some((r) => r.method === m));
     return { kind: 'wrong-method', allow, jsonRpc: other.some((r) => r.jsonRpc === true) };
   }
+}
+
+/** Whether the segments in `route`'s parameter places look as its paramPatterns ask (no patterns: yes). */
+function paramsFit<S>(route: Route<S>, group: Group<S>, segments: readonly string[]): boolean {
+  const patterns = route.paramPatterns;
+  if (patterns === undefined) return true;
+  for (const [i, name] of group.params) {
+    const re = patterns[name];
+    if (re !== undefined && !re.test(segments[i]!)) return false;
+  }
+  return true;
 }
 
 /** The lookup key of `segments` in `group`: parameters marked; undefined when a parameter would be empty. */

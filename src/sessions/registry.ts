@@ -6,7 +6,8 @@ import { mayUse, type KeyRing } from '../auth/keys.ts';
 import type { KeySpec } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import { ErrorCode, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type JsonRpcRequest } from '../protocol/jsonrpc.ts';
-import { AggregateBinding } from '../aggregate/aggregate-binding.ts';
+import { AggregateBinding, type AggregateView } from '../aggregate/aggregate-binding.ts';
+import { aggregateView } from '../aggregate/view.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { ManagedServer } from '../supervisor/managed-server.ts';
 import { PerSessionServer } from '../supervisor/per-session-server.ts';
@@ -131,16 +132,17 @@ export class SessionRegistry {
    * Binds an aggregate session: a member binding for every server its key may use (opened now, so that
    * initialize can say what they offer together), with the session as the caller on each.
    */
-  async bindAggregate(session: Session, initialize: JsonRpcRequest, serverInfo: Record<string, unknown>): Promise<Binding | BindFailure> {
+  async bindAggregate(session: Session, initialize: JsonRpcRequest, serverInfo: Record<string, unknown>, bundle?: string): Promise<Binding | BindFailure> {
     session.initializing = true;
-    const names = (): readonly string[] => {
-      const key = session.key;
-      return [...this.#reconciler.servers.values()]
-        .filter((m) => mayUse(key, m.name))
-        .map((m) => m.name)
-        .sort();
+    const view = (): AggregateView => {
+      const desired = this.#reconciler.desired;
+      const spec = bundle === undefined ? undefined : desired?.endpoints.get(bundle);
+      // A bundle removed by a reload shows nothing (its sessions end at their next request's 404).
+      if (bundle !== undefined && spec === undefined) return { members: [], separator: '__', tools: {} };
+      return aggregateView(this.#reconciler.servers.values(), desired?.separator ?? '__', session.key, spec);
     };
-    const binding: AggregateBinding = new AggregateBinding(names, (name) => this.#openMember(session, name, initialize, binding), session, serverInfo);
+    const onClash = (what: string): void => this.#log.warn({ endpoint: session.server }, what);
+    const binding: AggregateBinding = new AggregateBinding(view, (name) => this.#openMember(session, name, initialize, binding), session, serverInfo, true, onClash);
     const asked = initialize.params?.protocolVersion;
     try {
       await binding.initialize(typeof asked === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(asked) ? asked : LATEST_PROTOCOL_VERSION);
@@ -177,7 +179,7 @@ export class SessionRegistry {
     for (const s of this.#sessions.values()) {
       const key = s.key === undefined ? undefined : keys.current(s.key);
       // An aggregate session needs only its key; which servers it sees follows the key (refresh).
-      const allowed = s.key === undefined ? !keys.enabled : key !== undefined && (s.server === AGGREGATE.name || mayUse(key, s.server));
+      const allowed = s.key === undefined ? !keys.enabled : key !== undefined && (s.server.startsWith('@') || mayUse(key, s.server));
       if (!allowed) void this.end(s.id, 'its key was removed or lost access');
     }
   }
@@ -209,7 +211,7 @@ export class SessionRegistry {
   }
 
   #idleTimeout(s: Session): number {
-    if (s.server === AGGREGATE.name) return AGGREGATE.idleTimeoutMs;
+    if (s.server.startsWith('@')) return AGGREGATE.idleTimeoutMs;
     return this.#reconciler.servers.get(s.server)?.spec.sessionIdleTimeoutMs ?? 0;
   }
 

@@ -11,7 +11,8 @@ import type { Caller, Router } from '../router/router.ts';
 import type { ManagedServer } from '../supervisor/managed-server.ts';
 import { PerSessionServer } from '../supervisor/per-session-server.ts';
 import { REPLICA_ID } from '../replica.ts';
-import { AggregateBinding } from '../aggregate/aggregate-binding.ts';
+import { AggregateBinding, type AggregateView } from '../aggregate/aggregate-binding.ts';
+import { aggregateView } from '../aggregate/view.ts';
 import { routerBinding, type Binding } from '../sessions/binding.ts';
 import type { KeySpec } from '../config/types.ts';
 import { ListenStream } from './listen-stream.ts';
@@ -188,13 +189,18 @@ export class StatelessRegistry {
    * The aggregate endpoint for a 2026 principal: its visible servers, merged lists and the URI map its
    * resource reads are routed by (kept per principal; members are looked up anew on every use).
    */
-  aggregate(key: KeySpec | undefined): AggregateBinding {
+  aggregate(key: KeySpec | undefined, bundle?: string): AggregateBinding {
     const principal = key?.name ?? '';
-    let entry = this.#aggregates.get(principal);
+    const id = `${bundle ?? ''}\u0000${principal}`;
+    let entry = this.#aggregates.get(id);
     if (entry === undefined) {
       const holder = { key };
-      const visible = (): readonly string[] =>
-        [...this.#reconciler.servers.values()].filter((m) => mayUse(holder.key, m.name)).map((m) => m.name).sort();
+      const visible = (): AggregateView => {
+        const desired = this.#reconciler.desired;
+        const spec = bundle === undefined ? undefined : desired?.endpoints.get(bundle);
+        if (bundle !== undefined && spec === undefined) return { members: [], separator: '__', tools: {} };
+        return aggregateView(this.#reconciler.servers.values(), desired?.separator ?? '__', holder.key, spec);
+      };
       const open = async (name: string): Promise<Binding | { failure: string }> => {
         const server = this.#reconciler.servers.get(name);
         if (server === undefined) return { failure: 'not in the manifest' };
@@ -204,9 +210,10 @@ export class StatelessRegistry {
         if (typeof result === 'string') return { failure: result };
         return routerBinding(b.router, result, async () => {});
       };
-      const binding = new AggregateBinding(visible, open, { id: `aggregate:${principal}`, onNotification: () => {} }, { name: 'mcp-gateway', version: this.#version }, false);
+      const onClash = (what: string): void => this.#log.warn({ endpoint: bundle === undefined ? '/mcp' : `/mcp/@${bundle}` }, what);
+      const binding = new AggregateBinding(visible, open, { id: `aggregate:${principal}`, onNotification: () => {} }, { name: 'mcp-gateway', version: this.#version }, false, onClash);
       entry = { binding, holder };
-      this.#aggregates.set(principal, entry);
+      this.#aggregates.set(id, entry);
     }
     entry.holder.key = key; // the key as the gate admitted it now (a reload may have changed its servers)
     return entry.binding;

@@ -47,7 +47,7 @@ describe('the aggregate endpoint for 2026 clients', () => {
     const c = textOf(await client.callTool({ name: 'c__pid', arguments: {} }));
     const after = (await getJson(`${h.url}/mcp/servers`)).servers as { name: string; children?: { pid: number }[] }[];
     expect(after.find((r) => r.name === 'c')!.children!.map((ch) => String(ch.pid))).toContain(c);
-    await expect(client.callTool({ name: 'zz__echo', arguments: {} })).rejects.toThrow(/names no server/);
+    await expect(client.callTool({ name: 'zz__echo', arguments: {} })).rejects.toThrow(/names no tool/);
   });
 
   it('an elicitation of a member comes back as an input-required round and completes through /mcp', async () => {

@@ -87,7 +87,7 @@ describe('the aggregate endpoint /mcp', () => {
     const names = await allTools(onlyA);
     expect(names.length).toBeGreaterThan(3);
     expect(names.every((n) => n.startsWith('a__'))).toBe(true);
-    await expect(onlyA.callTool({ name: 'b__echo', arguments: { text: 'x' } })).rejects.toThrow(/names no server of this endpoint/);
+    await expect(onlyA.callTool({ name: 'b__echo', arguments: { text: 'x' } })).rejects.toThrow(/names no tool of this endpoint/);
     // The other key sees all three at once.
     const all = await connect(h, ALL);
     expect(new Set((await allTools(all)).map((n) => n.split('__')[0]))).toEqual(new Set(['a', 'b', 'c']));
@@ -104,7 +104,7 @@ describe('the aggregate endpoint /mcp', () => {
     expect(resources.resources.map((r) => r.uri)).toContain('demo://notes/hello');
     const read = await client.readResource({ uri: 'demo://notes/hello' });
     expect(read.contents[0]).toMatchObject({ text: 'note hello' });
-    await expect(client.callTool({ name: 'nosuch__echo', arguments: {} })).rejects.toThrow(/names no server/);
+    await expect(client.callTool({ name: 'nosuch__echo', arguments: {} })).rejects.toThrow(/names no tool/);
     await expect(client.listTools({ cursor: 'not-a-cursor' })).rejects.toThrow(/cursor/);
   });
 
@@ -117,7 +117,7 @@ describe('the aggregate endpoint /mcp', () => {
     await waitFor(() => changed > 0, 'tools/list_changed after the reload', 10_000);
     expect(new Set((await allTools(client)).map((n) => n.split('__')[0]))).toEqual(new Set(['a', 'd']));
     expect(textOf(await client.callTool({ name: 'd__echo', arguments: { text: 'new server' } }))).toBe('new server');
-    await expect(client.callTool({ name: 'b__echo', arguments: { text: 'x' } })).rejects.toThrow(/names no server/);
+    await expect(client.callTool({ name: 'b__echo', arguments: { text: 'x' } })).rejects.toThrow(/names no tool/);
   });
 
   it('keeps serving when a member crashes: its calls get an error that names it, the others answer', async () => {

@@ -40,6 +40,8 @@ const EXPECTED: Readonly<Record<string, Kind>> = (() => {
   for (const m of ['POST', 'DELETE']) e[`${m} /mcp/:server/sse`] = 'server';
   // The aggregate endpoint: any key (what it shows follows the key's servers).
   for (const m of ['POST', 'GET', 'DELETE']) e[`${m} /mcp`] = 'any-key';
+  // Bundles, /mcp/@<name>: any key, the same way (an unknown name is 404 after the gate).
+  for (const m of ['POST', 'GET', 'DELETE']) e[`${m} /mcp/:endpoint`] = 'any-key';
   for (const m of ['POST', 'GET', 'DELETE']) e[`${m} /mcp/:server/mcp`] = 'server';
   e['GET /mcp/:server/legacy/sse'] = 'server';
   e['POST /mcp/:server/legacy/message'] = 'server';
@@ -193,7 +195,7 @@ const spelling = (c: Canonical) =>
       upper: fc.boolean(),
     })
     .map(({ transforms, picks, upper }) => {
-      let segs = c.pattern === '/' ? [] : c.pattern.slice(1).split('/').map((s) => (s === ':server' ? c.server! : s));
+      let segs = c.pattern === '/' ? [] : c.pattern.slice(1).split('/').map((s) => (s === ':server' ? c.server! : s === ':endpoint' ? '@bundle' : s));
       const pick = (i: number, n: number) => (n === 0 ? 0 : picks[i]! % n);
       for (const t of transforms) {
         if (segs.length === 0 && t !== 'absolute' && t !== 'query' && t !== 'fragment' && t !== 'dot') continue;

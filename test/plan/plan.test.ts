@@ -24,6 +24,7 @@ function spec(name: string, over: Partial<ServerSpec> = {}): ServerSpec {
     maxSessions: 100,
     maxInFlight: 64,
     queueTimeoutMs: 5000,
+    exposure: { prefix: name, tools: {}, prompts: {}, resources: {}, overrides: {} },
     ...over,
   };
 }
