@@ -50,6 +50,8 @@ export class AggregateBinding implements Binding {
   readonly #members = new Map<string, Promise<Binding | { readonly failure: string }>>();
   /** Which member each of the client's requests in flight went to (a cancel names it). */
   readonly #inFlight = new Map<string, Binding>();
+  /** Requests whose member is still being chosen; true once the client cancelled one. */
+  readonly #choosing = new Map<string, boolean>();
   /** Resource URIs and template prefixes seen in the members' lists → their server. */
   readonly #uris = new Map<string, string>();
   readonly #templates = new Map<string, string>();
@@ -162,11 +164,21 @@ export class AggregateBinding implements Binding {
       }));
       return ok(message.id, {});
     }
-    const target = await this.#target(message);
-    if ('error' in target) return { response: errorResponse(message.id, target.code, target.error, target.data) };
-    const b = await this.#member(target.server);
-    if ('failure' in b) return { response: errorResponse(message.id, ErrorCode.ServerUnavailable, `server "${target.server}": ${b.failure}`) };
+    // Noted from the start: a cancel may come while the member is still being chosen (a URI to learn).
     const key = keyOf(message.id);
+    this.#choosing.set(key, false);
+    let target: Awaited<ReturnType<AggregateBinding['route']>>;
+    let b: Binding | { readonly failure: string } | undefined;
+    try {
+      target = await this.#target(message);
+      if (!('error' in target)) b = await this.#member(target.server);
+    } finally {
+      const cancelled = this.#choosing.get(key) === true;
+      this.#choosing.delete(key);
+      if (cancelled) return { response: errorResponse(message.id, ErrorCode.RequestCancelled, 'cancelled by the client'), failure: 'cancelled' };
+    }
+    if ('error' in target) return { response: errorResponse(message.id, target.code, target.error, target.data) };
+    if (b === undefined || 'failure' in b) return { response: errorResponse(message.id, ErrorCode.ServerUnavailable, `server "${target.server}": ${b?.failure ?? 'gone'}`) };
     this.#inFlight.set(key, b);
     try {
       return await b.request(target.message, options);
@@ -294,7 +306,9 @@ export class AggregateBinding implements Binding {
       const items = Array.isArray(r.response.result[field]) ? (r.response.result[field] as unknown[]) : [];
       const shown = items.filter(isObject).flatMap((item) => this.#shown(message.method, server, item, key));
       const next = typeof r.response.result.nextCursor === 'string' ? { server, cursor: r.response.result.nextCursor } : names[at + 1] === undefined ? undefined : { server: names[at + 1]! };
-      if (shown.length === 0 && next !== undefined) continue;
+      // An empty page moves on to the next server here; a member's own empty page (it has more) goes
+      // back to the client with our cursor, so a member that pages without end cannot hold this loop.
+      if (shown.length === 0 && next !== undefined && next.server !== server) continue;
       return ok(message.id, next === undefined ? { [field]: shown } : { [field]: shown, nextCursor: encodeCursor(next) });
     }
     return ok(message.id, { [field]: [] });
@@ -338,8 +352,12 @@ export class AggregateBinding implements Binding {
     if (message.method === Method.Initialized) return true;
     if (message.method === Method.Cancelled) {
       const id = message.params?.requestId;
-      const b = typeof id === 'string' || typeof id === 'number' ? this.#inFlight.get(keyOf(id)) : undefined;
-      return b?.notify(message, caller) ?? true;
+      if (typeof id !== 'string' && typeof id !== 'number') return true;
+      if (this.#choosing.has(keyOf(id))) {
+        this.#choosing.set(keyOf(id), true); // not sent anywhere yet: it never will be
+        return true;
+      }
+      return this.#inFlight.get(keyOf(id))?.notify(message, caller) ?? true;
     }
     // roots/list_changed and the like concern every member.
     let any = false;

@@ -180,7 +180,13 @@ export class SessionRegistry {
       const key = s.key === undefined ? undefined : keys.current(s.key);
       // An aggregate session needs only its key; which servers it sees follows the key (refresh).
       const allowed = s.key === undefined ? !keys.enabled : key !== undefined && (s.server.startsWith('@') || mayUse(key, s.server));
-      if (!allowed) void this.end(s.id, 'its key was removed or lost access');
+      if (!allowed) {
+        void this.end(s.id, 'its key was removed or lost access');
+        continue;
+      }
+      // An aggregate session's servers follow its key's current list (list_changed when they move).
+      if (key !== undefined) s.key = key;
+      if (s.binding instanceof AggregateBinding) void s.binding.refresh();
     }
   }
 

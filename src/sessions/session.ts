@@ -45,8 +45,11 @@ export class Session implements Caller {
   readonly id: string;
   readonly server: string;
   readonly transport: Transport;
-  /** The key that opened the session (undefined when the gateway has no keys); only it may use the session. */
-  readonly key: KeySpec | undefined;
+  /**
+   * The key that opened the session (undefined when the gateway has no keys); only it may use the
+   * session. A reload may give it other servers: the registry puts the current one here (revoke()).
+   */
+  key: KeySpec | undefined;
   /** The key's name ('' without keys): the router never attributes another principal's question here. */
   readonly principal: string;
   /** What a reconnecting client may get again: events not known to be delivered, within the budgets. */

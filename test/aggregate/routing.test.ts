@@ -202,7 +202,7 @@ describe('the aggregate endpoint routes completions, resources and prompts of a 
     ]);
 
     // Refs that name no member: the unqualified name, a member without that prompt, a URI nobody serves.
-    await expect(client.complete({ ref: { type: 'ref/prompt', name: 'test_prompt_with_arguments' }, argument: { name: 'arg1', value: '' } })).rejects.toThrow(/names no server/);
+    await expect(client.complete({ ref: { type: 'ref/prompt', name: 'test_prompt_with_arguments' }, argument: { name: 'arg1', value: '' } })).rejects.toThrow(/names no \w+ of this endpoint|is not one of this endpoint/);
     await expect(client.complete({ ref: { type: 'ref/resource', uri: 'nowhere://x/{id}' }, argument: { name: 'id', value: '' } })).rejects.toThrow(/Resource not found/);
     // a is the demo server (no completions): its own error comes back, b is not asked.
     const before = tap.heard().length;
@@ -272,7 +272,7 @@ describe('the aggregate endpoint routes completions, resources and prompts of a 
     expect(simple.messages[0]!.content).toMatchObject({ text: 'This is a simple prompt for testing.' });
     expect(tap.heard().filter((m) => m.method === 'prompts/get').map((m) => m.params.name)).toEqual(['test_prompt_with_arguments', 'test_simple_prompt']);
 
-    await expect(client.getPrompt({ name: 'test_simple_prompt' })).rejects.toThrow(/names no server/);
+    await expect(client.getPrompt({ name: 'test_simple_prompt' })).rejects.toThrow(/names no \w+ of this endpoint|is not one of this endpoint/);
     // a (demo) has no prompts: its own error, b never asked.
     await expect(client.getPrompt({ name: 'a__test_simple_prompt' })).rejects.toThrow(/method not found: prompts\/get/);
     expect(tap.heard().filter((m) => m.method === 'prompts/get')).toHaveLength(2);
@@ -367,12 +367,12 @@ describe('a key scoped to one server, through /mcp', () => {
     expect(await outcome(onlyA.callTool({ name: 'a__pid', arguments: {} }))).toBe(`result: ${pidOf('a')}`);
 
     // b's prompts, resources, templates and completion refs.
-    await expect(onlyA.getPrompt({ name: 'b__test_simple_prompt' })).rejects.toThrow(/names no server/);
+    await expect(onlyA.getPrompt({ name: 'b__test_simple_prompt' })).rejects.toThrow(/names no \w+ of this endpoint|is not one of this endpoint/);
     for (const uri of ['test://static-text', 'test://watched-resource', 'test://template/1/data']) {
       await expect(onlyA.readResource({ uri }), uri).rejects.toThrow(/Resource not found/);
       await expect(onlyA.subscribeResource({ uri }), uri).rejects.toThrow(/Resource not found/);
     }
-    await expect(onlyA.complete({ ref: { type: 'ref/prompt', name: 'b__test_prompt_with_arguments' }, argument: { name: 'arg1', value: 't' } })).rejects.toThrow(/names no server/);
+    await expect(onlyA.complete({ ref: { type: 'ref/prompt', name: 'b__test_prompt_with_arguments' }, argument: { name: 'arg1', value: 't' } })).rejects.toThrow(/names no \w+ of this endpoint|is not one of this endpoint/);
     await expect(onlyA.complete({ ref: { type: 'ref/resource', uri: 'test://template/{id}/data' }, argument: { name: 'id', value: '1' } })).rejects.toThrow(/Resource not found/);
     // The same URIs work for the key with every server (they are real).
     expect((await all.readResource({ uri: 'test://static-text' })).contents[0]).toMatchObject({ text: 'This is the content of the static text resource.' });
@@ -452,7 +452,7 @@ describe('a key scoped to one server, through /mcp', () => {
       return !servers.has('b');
     }, 'a new session of key A no longer sees b', 10_000);
     // The session opened before the reload must not keep what the key lost.
-    expect(await outcome(old.callTool({ name: 'b__echo', arguments: { text: 'leak' } }))).toMatch(/^error: .*names no server/);
+    expect(await outcome(old.callTool({ name: 'b__echo', arguments: { text: 'leak' } }))).toMatch(/^error: .*(names no \w+ of this endpoint|is not one of this endpoint)/);
     expect(new Set((await allTools(old)).map((n) => n.split('__')[0]))).toEqual(new Set(['a']));
     await waitFor(() => changed > 0, 'tools/list_changed to the old session of key A', 3000);
   });
