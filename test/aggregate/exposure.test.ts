@@ -1,0 +1,146 @@
+// How servers appear on the aggregate endpoint, from the manifest: prefixes ("" for none, with clashes
+// reported), allow/deny globs, per-tool overrides, the separator, and named bundles at /mcp/@<name>;
+// and what validate says of them. Real children, the stock SDK client.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { parseManifest } from '../../src/config/load.ts';
+import { globMatches, resolveName, shows, decodeCursor, encodeCursor } from '../../src/aggregate/names.ts';
+import { closeAll, demoServer, getJson, manifest, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
+import { textOf } from '../helpers/mcp-client.ts';
+
+const clients = new Set<Client>();
+afterEach(async () => {
+  await Promise.all([...clients].map((c) => c.close().catch(() => {})));
+  clients.clear();
+  await closeAll();
+});
+
+async function connect(h: Harness, path = '/mcp'): Promise<Client> {
+  const client = new Client({ name: 'exposure-test', version: '1' }, { capabilities: {} });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${h.url}${path}`)));
+  clients.add(client);
+  return client;
+}
+
+async function toolNames(client: Client): Promise<string[]> {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.listTools(cursor === undefined ? {} : { cursor });
+    names.push(...page.tools.map((t) => t.name));
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return names;
+}
+
+async function pidOf(h: Harness, name: string): Promise<string> {
+  const rows = (await getJson(`${h.url}/mcp/servers`)).servers as { name: string; pid: number | null }[];
+  return String(rows.find((r) => r.name === name)!.pid);
+}
+
+describe('names (pure)', () => {
+  it('globs, filters, longest-prefix resolution and cursors', () => {
+    expect(globMatches('create_*', 'create_issue')).toBe(true);
+    expect(globMatches('a.b', 'axb')).toBe(false);
+    expect(globMatches('x?z', 'xyz')).toBe(true);
+    expect(shows({ allow: ['list_*'], deny: ['list_secrets'] }, 'list_repos')).toBe(true);
+    expect(shows({ allow: ['list_*'], deny: ['list_secrets'] }, 'list_secrets')).toBe(false);
+    expect(shows({}, 'anything')).toBe(true);
+    const prefixes = [['a', 'a'], ['a_b', 'a_b'], ['a__b', 'x']] as const;
+    expect(resolveName('a__b__pid', prefixes)).toEqual({ server: 'x', name: 'pid' });
+    expect(resolveName('a_b__pid', prefixes)).toEqual({ server: 'a_b', name: 'pid' });
+    expect(resolveName('a__pid', prefixes)).toEqual({ server: 'a', name: 'pid' });
+    expect(resolveName('pid', prefixes)).toBeUndefined();
+    expect(resolveName('pid', prefixes, '__', new Map([['pid', 'plain']]))).toEqual({ server: 'plain', name: 'pid' });
+    expect(resolveName('a.pid', [['a', 'a']], '.')).toEqual({ server: 'a', name: 'pid' });
+    expect(decodeCursor(encodeCursor({ server: 's', cursor: 'c' }))).toEqual({ server: 's', cursor: 'c' });
+    expect(decodeCursor('bm90IGpzb24')).toBeUndefined();
+    expect(decodeCursor(Buffer.from('[1]').toString('base64url'))).toBeUndefined();
+  });
+});
+
+describe('validate', () => {
+  const errors = (src: string): string[] => {
+    const r = parseManifest('/srv/gw/mcp-gateway.yaml', src, {});
+    return r.ok ? [] : r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`);
+  };
+  it('refuses two servers with one prefix, and a bundle that names no server', () => {
+    expect(errors('version: 1\nservers:\n  a: { command: node }\n  b: { command: node, prefix: a }\n')).toEqual([
+      "4:31: servers.b: its prefix on the aggregate endpoint is also server a's; give one of them another prefix",
+    ]);
+    expect(errors('version: 1\nservers:\n  a: { command: node }\nendpoints:\n  ops: { servers: [a, nope] }\n')).toEqual([
+      '5:24: endpoints.ops.servers[1]: no server of that name in servers; fix the name or remove it',
+    ]);
+    expect(errors('version: 1\nservers:\n  a: { command: node, prefix: "" }\n  b: { command: node, prefix: "" }\n')).toEqual([]);
+  });
+});
+
+describe('exposure on /mcp', () => {
+  it('a prefix of its own, allow/deny globs (a hidden tool refused by name), and overrides', async () => {
+    const h = await startHarness(
+      manifest(
+        demoServer('a', '    prefix: alpha\n    tools:\n      allow: ["e*", "pid"]\n      deny: [echo]\n      override:\n        env_names: { title: "Env", description: "What the child sees" }\n') +
+          demoServer('b'),
+      ),
+    );
+    const client = await connect(h);
+    const names = await toolNames(client);
+    expect(names.filter((n) => n.startsWith('alpha__')).sort()).toEqual(['alpha__env_names', 'alpha__pid']);
+    expect(names).toContain('b__echo');
+    const listed = (await client.listTools()).tools.find((t) => t.name === 'alpha__env_names');
+    expect(listed).toMatchObject({ title: 'Env', description: 'What the child sees' });
+    expect(textOf(await client.callTool({ name: 'alpha__pid', arguments: {} }))).toBe(await pidOf(h, 'a'));
+    await expect(client.callTool({ name: 'alpha__echo', arguments: { text: 'x' } })).rejects.toThrow(/names no tool of this endpoint/);
+    await expect(client.callTool({ name: 'a__pid', arguments: {} })).rejects.toThrow(/names no tool of this endpoint/);
+  });
+
+  it('servers without a prefix: names as they are, a clash shown for the first only and reported', async () => {
+    const h = await startHarness(manifest(demoServer('a', '    prefix: ""\n') + demoServer('b', '    prefix: ""\n')));
+    const client = await connect(h);
+    const names = await toolNames(client);
+    expect(names.filter((n) => n === 'echo')).toHaveLength(1);
+    expect(names.every((n) => !n.includes('__'))).toBe(true);
+    expect(textOf(await client.callTool({ name: 'pid', arguments: {} }))).toBe(await pidOf(h, 'a'));
+    await waitFor(() => h.logs.some((l) => l.includes('tool \\"pid\\" of server \\"b\\" is hidden')), 'the clash in the log');
+  });
+
+  it('another separator', async () => {
+    const h = await startHarness(manifest(demoServer('a'), 'aggregate: { separator: "." }\n'));
+    const client = await connect(h);
+    expect(await toolNames(client)).toContain('a.echo');
+    expect(textOf(await client.callTool({ name: 'a.echo', arguments: { text: 'dot' } }))).toBe('dot');
+  });
+
+  it('a filter edited by a reload: list_changed, and the tool goes', async () => {
+    const h = await startHarness(manifest(demoServer('a')));
+    const client = await connect(h);
+    let changed = 0;
+    client.fallbackNotificationHandler = async (n) => void (n.method === 'notifications/tools/list_changed' && changed++);
+    expect(await toolNames(client)).toContain('a__echo');
+    h.write(manifest(demoServer('a', '    tools: { deny: [echo] }\n')));
+    await waitFor(() => changed > 0, 'list_changed after the filter changed', 10_000);
+    expect(await toolNames(client)).not.toContain('a__echo');
+  });
+});
+
+describe('named bundles', () => {
+  it('serves /mcp/@<name> with its servers and tool globs; an unknown bundle is 404', async () => {
+    const h = await startHarness(manifest(demoServer('a') + demoServer('b'), 'endpoints:\n  ops:\n    servers: [b]\n    tools: { deny: ["b__crash"] }\n'));
+    const client = await connect(h, '/mcp/@ops');
+    const names = await toolNames(client);
+    expect(names.every((n) => n.startsWith('b__'))).toBe(true);
+    expect(names).toContain('b__echo');
+    expect(names).not.toContain('b__crash');
+    await expect(client.callTool({ name: 'b__crash', arguments: {} })).rejects.toThrow(/names no tool of this endpoint/);
+    expect(textOf(await client.callTool({ name: 'b__pid', arguments: {} }))).toBe(await pidOf(h, 'b'));
+    const unknown = await fetch(`${h.url}/mcp/@nope`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+    });
+    expect(unknown.status).toBe(404);
+    // A server name never reaches the bundle route: /mcp/b is no endpoint.
+    expect((await fetch(`${h.url}/mcp/b`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
+  });
+});
