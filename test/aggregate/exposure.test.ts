@@ -70,7 +70,7 @@ describe('validate', () => {
       "4:31: servers.b: its prefix on the aggregate endpoint is also server a's; give one of them another prefix",
     ]);
     expect(errors('version: 1\nservers:\n  a: { command: node }\nendpoints:\n  ops: { servers: [a, nope] }\n')).toEqual([
-      '5:24: endpoints.ops.servers[1]: no server of that name in servers; fix the name or remove it',
+      '5:23: endpoints.ops.servers[1]: no server of that name in servers; fix the name or remove it',
     ]);
     expect(errors('version: 1\nservers:\n  a: { command: node, prefix: "" }\n  b: { command: node, prefix: "" }\n')).toEqual([]);
   });
