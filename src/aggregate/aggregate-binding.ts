@@ -107,6 +107,12 @@ export class AggregateBinding implements Binding {
     return this.initializeResult;
   }
 
+  /** What the caller sees now (members, names, filters). */
+  view(): AggregateView {
+    this.#look();
+    return this.#view;
+  }
+
   /** What the aggregate tells a model about itself: which servers, and how names are made. */
   instructions(): string {
     if (!this.#keepMembers) this.#look();

@@ -15,6 +15,7 @@ import {
   checkModernRequest,
   discoverResult,
   honouredFilter,
+  listenFilter,
   modernErrorStatus,
   refusal,
   toChildParams,
@@ -22,6 +23,7 @@ import {
 } from '../protocol/modern.ts';
 import { PostAnswer } from '../sessions/sink.ts';
 import { ListenStream } from '../stateless/listen-stream.ts';
+import { AggregateListen } from '../stateless/aggregate-listen.ts';
 import { callDigest } from '../stateless/request-state.ts';
 import { MAX_LISTEN_STREAMS, childInitializeResult, type ModernBinding, type StatelessRegistry } from '../stateless/registry.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
@@ -104,18 +106,25 @@ export async function modernPost(server: string, req: IncomingMessage, res: Serv
 /**
  * The aggregate endpoint on the stateless path: discover and lists answered over every server the key may
  * use, a call routed by its name or URI to its server's child (where MRTR works as on that server's own
- * endpoint). No listen streams here yet.
+ * endpoint), a listen stream over every member.
  */
 async function aggregatePost(bundle: string | undefined, message: JsonRpcRequest, res: ServerResponse, deps: ModernFaceDeps, rc: RequestContext): Promise<void> {
   const aggregate = deps.stateless.aggregate(rc.principal, bundle);
   const gateway = { name: 'mcp-gateway', version: deps.version };
   if (message.method === ModernMethod.Discover) {
-    const capabilities = withoutListChanged(await aggregate.united());
+    const capabilities = await aggregate.united();
     const result = { supportedVersions: ALL_PROTOCOL_VERSIONS, capabilities, instructions: aggregate.instructions() };
     return sendJson(res, 200, { jsonrpc: '2.0', id: message.id, result: toModernResult(message.method, result, gateway, true) });
   }
   if (message.method === ModernMethod.Listen) {
-    return fail(res, 404, message.id, ErrorCode.MethodNotFound, 'Method not found: the aggregate endpoint has no subscriptions/listen yet; listen on /mcp/<server>/mcp');
+    const asked = listenFilter(message.params?.notifications);
+    if ('invalid' in asked) return fail(res, 400, message.id, ErrorCode.InvalidParams, `Invalid params: ${asked.invalid}`);
+    const endpoint = bundle === undefined ? '@' : `@${bundle}`;
+    if (!deps.stateless.mayListen(endpoint, rc.principal?.name ?? '')) {
+      return fail(res, 429, message.id, ErrorCode.ServerUnavailable, `Too Many Requests: this key has ${MAX_LISTEN_STREAMS} listen streams open on this endpoint; close one first`);
+    }
+    const stream = new SseStream(res, deps.sse, BASE_HEADERS);
+    return deps.stateless.aggregateListen(new AggregateListen(rc.principal, bundle, message.id, asked, stream));
   }
   if (LISTS[message.method] !== undefined) {
     const { response } = await aggregate.request({ ...message, params: toChildParams(message.params) ?? {} }, {});
@@ -134,17 +143,6 @@ async function aggregatePost(bundle: string | undefined, message: JsonRpcRequest
   if (left || res.destroyed) return;
   if ('status' in binding) return fail(res, binding.status, message.id, ErrorCode.ServerUnavailable, binding.message);
   return call(routed.server, routed.message, res, deps, rc, binding);
-}
-
-/** Discover on the aggregate: no list_changed promised (no listen streams there yet). */
-function withoutListChanged(capabilities: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(capabilities)) {
-    if (typeof v !== 'object' || v === null) continue;
-    const { listChanged: _l, ...rest } = v as Record<string, unknown>;
-    out[k] = rest;
-  }
-  return out;
 }
 
 /** A request for the child: a first round, or a retry that continues a parked call. */

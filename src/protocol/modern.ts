@@ -273,6 +273,12 @@ export interface ListenFilter {
   resourceSubscriptions?: string[];
 }
 
+/** A listen request's filter as asked (checked, not yet cut down to what a child can deliver). */
+export function listenFilter(asked: unknown): ListenFilter | { invalid: string } {
+  const all = { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true, subscribe: true } };
+  return honouredFilter(asked, { capabilities: all });
+}
+
 export function honouredFilter(asked: unknown, initializeResult: Record<string, unknown> | undefined): ListenFilter | { invalid: string } {
   if (asked !== undefined && !isObject(asked)) return { invalid: 'params.notifications must be an object' };
   const a = asked ?? {};

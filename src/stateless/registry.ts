@@ -16,6 +16,7 @@ import { aggregateView } from '../aggregate/view.ts';
 import { routerBinding, type Binding } from '../sessions/binding.ts';
 import type { KeySpec } from '../config/types.ts';
 import { ListenStream } from './listen-stream.ts';
+import type { AggregateListen, ListenMember } from './aggregate-listen.ts';
 import { RequestStateSigner } from './request-state.ts';
 import { StatelessCall } from './stateless-call.ts';
 
@@ -83,6 +84,8 @@ export class StatelessRegistry {
   readonly #children = new Map<string, Map<string, Promise<PrincipalChild | BindingFailure>>>();
   /** The aggregate endpoint's state per 2026 principal (its URI map), with the key it was last used with. */
   readonly #aggregates = new Map<string, { binding: AggregateBinding; holder: { key: KeySpec | undefined } }>();
+  /** Open aggregate listen streams, with the members each holds and the view it last saw. */
+  readonly #aggregateListens = new Map<AggregateListen, { view: string; holds: Map<string, () => void> }>();
   #listenSeq = 0;
   #closed = false;
   /** Set when the gateway starts to drain: calls that would park end instead. */
@@ -93,6 +96,7 @@ export class StatelessRegistry {
     this.#log = log;
     this.#version = version;
     reconciler.onRemoved((name) => void this.#endServer(name, 'server removed from the manifest'));
+    reconciler.onApplied(() => void this.#refreshAggregateListens());
   }
 
   /** Parked calls, for metrics and tests. */
@@ -103,7 +107,7 @@ export class StatelessRegistry {
   }
 
   get listenStreams(): number {
-    return this.#listens.size;
+    return this.#listens.size + this.#aggregateListens.size;
   }
 
   async binding(server: ManagedServer, principal: string): Promise<ModernBinding | BindingFailure> {
@@ -238,11 +242,61 @@ export class StatelessRegistry {
     return this.#calls.get(handle);
   }
 
-  /** Whether `principal` may open one more listen stream on `server` (MAX_LISTEN_STREAMS). */
+  /** Whether `principal` may open one more listen stream on `server` ('@' or '@<bundle>' for aggregates; MAX_LISTEN_STREAMS). */
   mayListen(server: string, principal: string): boolean {
     let n = 0;
     for (const l of this.#listens) if (l.server === server && (l.key?.name ?? '') === principal) n++;
+    for (const l of this.#aggregateListens.keys()) if (`@${l.bundle ?? ''}` === server && (l.key?.name ?? '') === principal) n++;
     return n < MAX_LISTEN_STREAMS;
+  }
+
+  /**
+   * A listen stream on the aggregate endpoint (or a bundle): taps every member the key sees, and follows
+   * reloads (members tapped and let go, list_changed when what the caller sees changed).
+   */
+  async aggregateListen(listen: AggregateListen): Promise<void> {
+    const aggregate = this.aggregate(listen.key, listen.bundle);
+    const state = { view: '', holds: new Map<string, () => void>() };
+    this.#aggregateListens.set(listen, state);
+    const owner = async (uri: string): Promise<string | undefined> => {
+      const r = await aggregate.route({ jsonrpc: '2.0', id: 0, method: 'resources/read', params: { uri } });
+      return 'server' in r ? r.server : undefined;
+    };
+    await listen.open(await this.#listenMembers(listen, state), owner, () => {
+      this.#aggregateListens.delete(listen);
+      for (const release of state.holds.values()) release();
+      state.holds.clear();
+    });
+  }
+
+  /** The members an aggregate listen taps now (each held while tapped), and whether the view moved. */
+  async #listenMembers(listen: AggregateListen, state: { view: string; holds: Map<string, () => void> }): Promise<ListenMember[]> {
+    const view = this.aggregate(listen.key, listen.bundle).view();
+    state.view = JSON.stringify(view);
+    const members: ListenMember[] = [];
+    for (const { server: name } of view.members) {
+      const server = this.#reconciler.servers.get(name);
+      if (server === undefined) continue;
+      const b = await this.binding(server, listen.key?.name ?? '');
+      if ('status' in b) continue;
+      if (!state.holds.has(name)) state.holds.set(name, b.hold());
+      members.push({ server: name, router: b.router });
+    }
+    for (const [name, release] of state.holds) {
+      if (members.some((m) => m.server === name)) continue;
+      release();
+      state.holds.delete(name);
+    }
+    return members;
+  }
+
+  /** After a reload: aggregate listens follow what their callers see now. */
+  async #refreshAggregateListens(): Promise<void> {
+    for (const [listen, state] of [...this.#aggregateListens]) {
+      const before = state.view;
+      listen.members(await this.#listenMembers(listen, state));
+      if (state.view !== before) listen.listsChanged();
+    }
   }
 
   /** Opens a listen stream; it is ended by revoke(), server removal, its child's end, and close(). */
@@ -259,6 +313,16 @@ export class StatelessRegistry {
 
   /** After a reload: what a key no longer may use ends: its calls (running or parked), listens, children. */
   revoke(keys: KeyRing): void {
+    for (const l of this.#aggregateListens.keys()) {
+      const key = l.key === undefined ? undefined : keys.current(l.key) ?? keys.byName(l.key.name);
+      if (l.key === undefined ? keys.enabled : key === undefined) l.end();
+    }
+    // Keys with other servers: the aggregates' views move (the gate has the new keys by now).
+    for (const entry of this.#aggregates.values()) {
+      const now = entry.holder.key === undefined ? undefined : keys.byName(entry.holder.key.name);
+      if (now !== undefined) entry.holder.key = now;
+    }
+    void this.#refreshAggregateListens();
     const allowedName = (principal: string, server: string): boolean => {
       if (principal === '') return !keys.enabled;
       const key = keys.byName(principal);
@@ -305,6 +369,7 @@ export class StatelessRegistry {
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const l of [...this.#aggregateListens.keys()]) l.end();
     for (const c of [...this.#calls.values()]) c.abandon('gateway shutting down');
     for (const l of this.#listens) l.end();
     await Promise.all([...this.#children.keys()].map((name) => this.#endServer(name, 'gateway shutting down')));

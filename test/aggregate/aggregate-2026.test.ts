@@ -3,7 +3,7 @@
 // (MRTR) through the aggregate: the retry comes back to /mcp and continues the parked call on its member.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client as V2Client, StreamableHTTPClientTransport as V2Transport, type ElicitResult } from '@modelcontextprotocol/client';
-import { closeAll, demoServer, getJson, manifest, startHarness, type Harness } from '../helpers/gateway.ts';
+import { closeAll, demoServer, getJson, manifest, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
 import { textOf } from '../helpers/mcp-client.ts';
 import { CONFORMANCE, V2026 } from '../stateless/helpers.ts';
 
@@ -36,6 +36,22 @@ async function allTools(client: V2Client): Promise<string[]> {
 const SERVERS = demoServer('a') + demoServer('c', '    sharing: per-session\n') + `  conf:\n    command: node\n    args: [${JSON.stringify(CONFORMANCE)}]\n    clientCapabilities: [sampling, elicitation, roots]\n`;
 
 describe('the aggregate endpoint for 2026 clients', () => {
+  it("a listen stream on /mcp hears a member list_changed, and the aggregate's own after a reload adds a server", async () => {
+    const h = await startHarness(manifest(SERVERS));
+    let changed = 0;
+    const client = await connect(h, (c) => c.setNotificationHandler('notifications/tools/list_changed', () => void changed++));
+    const sub = await client.listen({ toolsListChanged: true });
+    expect(sub.honoredFilter).toMatchObject({ toolsListChanged: true });
+    await client.callTool({ name: 'conf__test_trigger_tool_change', arguments: {} });
+    await waitFor(() => changed >= 1, 'a member list_changed on the aggregate listen stream');
+    const before = changed;
+    h.write(manifest(SERVERS + demoServer('d')));
+    await waitFor(() => changed > before, "the aggregate's list_changed after the reload", 10_000);
+    expect(await allTools(client)).toContain('d__echo');
+    await sub.close();
+    await waitFor(() => h.gateway.stateless.listenStreams === 0, 'the listen stream released');
+  });
+
   it('lists across servers and routes each call to its own child', async () => {
     const h = await startHarness(manifest(SERVERS));
     const client = await connect(h);
@@ -68,7 +84,7 @@ describe('the aggregate endpoint for 2026 clients', () => {
     expect(h.gateway.stateless.parkedCalls).toBe(0);
   });
 
-  it('server/discover unites what the members offer and promises no list_changed (no listen here yet)', async () => {
+  it('server/discover unites what the members offer', async () => {
     const h = await startHarness(manifest(SERVERS));
     const res = await fetch(`${h.url}/mcp`, {
       method: 'POST',
@@ -77,8 +93,9 @@ describe('the aggregate endpoint for 2026 clients', () => {
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { result: Record<string, any> };
-    expect(body.result.capabilities.tools).toEqual({});
-    expect(body.result.capabilities.prompts).toEqual({});
+    expect(body.result.capabilities.tools).toEqual({ listChanged: true });
+    expect(body.result.capabilities.prompts).toEqual({ listChanged: true });
+    expect(body.result.capabilities.resources).toEqual({ listChanged: true, subscribe: true });
     expect(body.result._meta['io.modelcontextprotocol/serverInfo'].name).toBe('mcp-gateway');
     expect(body.result.instructions).toMatch(/a, c, conf/);
   });
