@@ -86,6 +86,12 @@ export function mcpRoutes(deps: McpFaceDeps): Route<Serve>[] {
     streamable('GET', '/mcp', get),
     streamable('DELETE', '/mcp', del),
     ...(['POST', 'GET', 'DELETE'] as const).map((m) => ({ ...streamable(m, '/mcp/:endpoint', m === 'POST' ? post : m === 'GET' ? get : del), paramPatterns: BUNDLE_PARAM })),
+    // The aggregate over the legacy HTTP+SSE transport (2024-11-05): /sse and /message, a bundle's at
+    // /sse/@<name> and /message/@<name>.
+    streamable('GET', '/sse', legacyStream),
+    streamable('POST', '/message', legacyMessage),
+    { ...streamable('GET', '/sse/:endpoint', legacyStream), paramPatterns: BUNDLE_PARAM },
+    { ...streamable('POST', '/message/:endpoint', legacyMessage), paramPatterns: BUNDLE_PARAM },
     streamable('POST', '/mcp/:server/mcp', post),
     streamable('GET', '/mcp/:server/mcp', get),
     streamable('DELETE', '/mcp/:server/mcp', del),
@@ -269,7 +275,8 @@ async function del(server: string, req: IncomingMessage, res: ServerResponse, de
 }
 
 function legacyStream(server: string, _req: IncomingMessage, res: ServerResponse, deps: McpFaceDeps, rc: RequestContext): void {
-  const target = deps.reconciler.servers.get(server);
+  const aggregate = server.startsWith('@');
+  const target = aggregate ? { name: server, spec: AGGREGATE.spec } : deps.reconciler.servers.get(server);
   if (target === undefined) {
     return sendError(res, 404, ErrorCode.InvalidRequest, `no server named "${server}" in the manifest`);
   }
@@ -277,7 +284,8 @@ function legacyStream(server: string, _req: IncomingMessage, res: ServerResponse
   const session = deps.sessions.create(target, 'legacy', rc.principal);
   if ('status' in session) return sendError(res, session.status, session.code, session.message);
   const stream = new SseStream(res, deps.sse, BASE_HEADERS);
-  stream.send(`/mcp/${encodeURIComponent(server)}/legacy/message?sessionId=${session.id}`, 'endpoint');
+  const messages = aggregate ? `/message${server === AGGREGATE.name ? '' : `/${server}`}` : `/mcp/${encodeURIComponent(server)}/legacy/message`;
+  stream.send(`${messages}?sessionId=${session.id}`, 'endpoint');
   session.attachStream(new StreamSink(stream, { event: 'message' }));
   stream.onClose(() => void deps.sessions.end(session.id, 'stream closed'));
 }
@@ -304,7 +312,13 @@ async function legacyMessage(server: string, req: IncomingMessage, res: ServerRe
     session.notify(message);
   } else if (message.method === Method.Initialize && !session.bound) {
     const target = deps.reconciler.servers.get(server);
-    const bound = target === undefined ? undefined : await deps.sessions.bind(session, target, message);
+    const bundle = server === AGGREGATE.name ? undefined : server.slice(1);
+    const gateway = { name: 'mcp-gateway', version: deps.version };
+    const bound = server.startsWith('@')
+      ? await deps.sessions.bindAggregate(session, message, gateway, bundle)
+      : target === undefined
+        ? undefined
+        : await deps.sessions.bind(session, target, message);
     if (bound === undefined || 'status' in bound) {
       sink.send(JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: bound?.code ?? ErrorCode.InvalidRequest, message: bound?.message ?? 'server removed' } }));
       await deps.sessions.end(session.id, 'initialize failed');

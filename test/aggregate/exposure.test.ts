@@ -7,12 +7,15 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { parseManifest } from '../../src/config/load.ts';
 import { globMatches, resolveName, shows, decodeCursor, encodeCursor } from '../../src/aggregate/names.ts';
 import { closeAll, demoServer, getJson, manifest, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
-import { textOf } from '../helpers/mcp-client.ts';
+import { closeClients, connect as connectLegacyOrNot, textOf } from '../helpers/mcp-client.ts';
+
+const connectLegacy = (url: string) => connectLegacyOrNot(url, { legacy: true });
 
 const clients = new Set<Client>();
 afterEach(async () => {
   await Promise.all([...clients].map((c) => c.close().catch(() => {})));
   clients.clear();
+  await closeClients();
   await closeAll();
 });
 
@@ -121,6 +124,19 @@ describe('exposure on /mcp', () => {
     h.write(manifest(demoServer('a', '    tools: { deny: [echo] }\n')));
     await waitFor(() => changed > 0, 'list_changed after the filter changed', 10_000);
     expect(await toolNames(client)).not.toContain('a__echo');
+  });
+});
+
+describe('the legacy HTTP+SSE aggregate', () => {
+  it('serves /sse (and a bundle at /sse/@<name>) to the SDK SSE client', async () => {
+    const h = await startHarness(manifest(demoServer('a') + demoServer('b'), 'endpoints:\n  only-b: { servers: [b] }\n'));
+    const all = await connectLegacy(`${h.url}/sse`);
+    const names = await toolNames(all.client);
+    expect(names).toEqual(expect.arrayContaining(['a__echo', 'b__echo']));
+    expect(textOf(await all.client.callTool({ name: 'b__pid', arguments: {} }))).toBe(await pidOf(h, 'b'));
+    const bundle = await connectLegacy(`${h.url}/sse/@only-b`);
+    expect((await toolNames(bundle.client)).every((n) => n.startsWith('b__'))).toBe(true);
+    expect((await fetch(`${h.url}/sse/@nope`)).status).toBe(404);
   });
 });
 

@@ -42,6 +42,11 @@ const EXPECTED: Readonly<Record<string, Kind>> = (() => {
   for (const m of ['POST', 'GET', 'DELETE']) e[`${m} /mcp`] = 'any-key';
   // Bundles, /mcp/@<name>: any key, the same way (an unknown name is 404 after the gate).
   for (const m of ['POST', 'GET', 'DELETE']) e[`${m} /mcp/:endpoint`] = 'any-key';
+  // The aggregate over legacy HTTP+SSE, and a bundle's.
+  e['GET /sse'] = 'any-key';
+  e['POST /message'] = 'any-key';
+  e['GET /sse/:endpoint'] = 'any-key';
+  e['POST /message/:endpoint'] = 'any-key';
   for (const m of ['POST', 'GET', 'DELETE']) e[`${m} /mcp/:server/mcp`] = 'server';
   e['GET /mcp/:server/legacy/sse'] = 'server';
   e['POST /mcp/:server/legacy/message'] = 'server';
