@@ -101,6 +101,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   sessionsRef = sessions;
   const stateless = new StatelessRegistry(reconciler, log, VERSION);
   statelessRef = stateless;
+  sessions.onAggregateRouted = stateless.onAggregateRouted = (endpoint, server, method) => metrics.aggregateRouted(endpoint, server, method);
   const sse = { ...DEFAULT_SSE_OPTIONS, ...options.sse };
   const gate = new Gate(first.desired, log, options.bodyLimit);
   const bodyLimit = (): number => gate.policy.bodyLimit;

@@ -43,6 +43,8 @@ export class AggregateBinding implements Binding {
   readonly #plain = new Map<string, Map<string, string>>();
   /** Told of a name two servers without a prefix both have (shown for the first only). */
   readonly #onClash: (what: string) => void;
+  /** Told of each request routed to a member (metrics). */
+  readonly #onRouted: (server: string, method: string) => void;
   readonly #open: OpenMember;
   readonly #caller: AggregateCaller;
   readonly #serverInfo: Record<string, unknown>;
@@ -69,7 +71,9 @@ export class AggregateBinding implements Binding {
     serverInfo: Record<string, unknown>,
     keepMembers = true,
     onClash: (what: string) => void = () => {},
+    onRouted: (server: string, method: string) => void = () => {},
   ) {
+    this.#onRouted = onRouted;
     this.#visible = visible;
     this.#open = open;
     this.#caller = caller;
@@ -184,6 +188,8 @@ export class AggregateBinding implements Binding {
       if (cancelled) return { response: errorResponse(message.id, ErrorCode.RequestCancelled, 'cancelled by the client'), failure: 'cancelled' };
     }
     if ('error' in target) return { response: errorResponse(message.id, target.code, target.error, target.data) };
+    options.onRouted?.(target.server);
+    this.#onRouted(target.server, message.method);
     if (b === undefined || 'failure' in b) return { response: errorResponse(message.id, ErrorCode.ServerUnavailable, `server "${target.server}": ${b?.failure ?? 'gone'}`) };
     this.#inFlight.set(key, b);
     try {
@@ -194,9 +200,11 @@ export class AggregateBinding implements Binding {
   }
 
   /** Which member a request is for (tools/call, prompts/get, resources/*, completion/complete), as that member must see it. */
-  route(message: JsonRpcRequest): Promise<{ server: string; message: JsonRpcRequest } | { error: string; code: number; data?: unknown }> {
+  async route(message: JsonRpcRequest): Promise<{ server: string; message: JsonRpcRequest } | { error: string; code: number; data?: unknown }> {
     if (!this.#keepMembers) this.#look();
-    return this.#target(message);
+    const target = await this.#target(message);
+    if ('server' in target) this.#onRouted(target.server, message.method);
+    return target;
   }
 
   /** The capabilities of every visible member together (members that are down are left out). */

@@ -14,7 +14,8 @@ import type { KeyRing } from '../auth/keys.ts';
 import type { RequestContext, Serve } from './request-context.ts';
 import { Needs, type Route } from './route-table.ts';
 import { mayUse } from '../auth/keys.ts';
-import type { Desired, KeySpec } from '../config/types.ts';
+import { aggregateView } from '../aggregate/view.ts';
+import type { Desired, EndpointSpec, KeySpec } from '../config/types.ts';
 import { shownValue } from '../config/shown.ts';
 import { HttpError, apiError } from './errors.ts';
 import { SseStream, type SseOptions } from './sse.ts';
@@ -59,9 +60,23 @@ export function serversView(deps: Pick<ClassicDeps, 'reconciler' | 'sessions' | 
       sessions: sessions.countFor(sup.name),
       sseClients: sseClients(deps, sup.name),
     })),
+    // The aggregate endpoints this key may use, with the servers each shows it (bundles narrowed to them).
+    endpoints: endpointsView(reconciler, key),
     // The reload status names every server (its plan, its errors): only for keys that see them all.
     manifest: seesAll(key) ? { ...reconciler.status, listen: listenShown(reconciler.desired) } : { state: reconciler.status.state },
   };
+}
+
+/** /mcp and each bundle: its path, description and the servers it shows this key (with their prefix). */
+function endpointsView(reconciler: ClassicDeps['reconciler'], key: KeySpec | undefined): Record<string, unknown>[] {
+  const desired = reconciler.desired;
+  const separator = desired?.separator ?? '__';
+  const one = (path: string, bundle: EndpointSpec | undefined, description?: string): Record<string, unknown> => ({
+    path,
+    ...(description === undefined ? {} : { description }),
+    servers: aggregateView(reconciler.servers.values(), separator, key, bundle).members.map((m) => ({ name: m.server, prefix: m.exposure.prefix })),
+  });
+  return [one('/mcp', undefined), ...[...(desired?.endpoints.values() ?? [])].map((b) => one(`/mcp/@${b.name}`, b, b.description))];
 }
 
 /** Where the gateway listens, as the manifest may show it: a host written with ${VAR} is named, not shown. */

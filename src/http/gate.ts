@@ -147,7 +147,16 @@ export class Gate {
     const started = performance.now();
     res.once('close', () => {
       this.#log.info(
-        { key: rc.principal?.name, server: rc.params.server, method: rc.rpcMethod ?? req.method, path: pathOf(req), status: res.statusCode, completed: res.writableFinished, ms: Math.round(performance.now() - started) },
+        {
+          key: rc.principal?.name,
+          server: rc.params.server ?? rc.routedTo,
+          ...(rc.endpoint === undefined ? {} : { endpoint: rc.endpoint }),
+          method: rc.rpcMethod ?? req.method,
+          path: pathOf(req),
+          status: res.statusCode,
+          completed: res.writableFinished,
+          ms: Math.round(performance.now() - started),
+        },
         'access',
       );
     });

@@ -63,6 +63,7 @@ export function mcpRoutes(deps: McpFaceDeps): Route<Serve>[] {
         return sendError(res, 404, ErrorCode.InvalidRequest, `no endpoint ${JSON.stringify(endpoint)}: bundles are /mcp/@<name> for a name under endpoints: in the manifest`);
       }
       const server = rc.params.server ?? endpoint ?? AGGREGATE.name;
+      if (server.startsWith('@')) rc.endpoint = server;
       try {
         await face(server, req, res, deps, rc);
       } catch (err) {
@@ -197,7 +198,7 @@ async function post(server: string, req: IncomingMessage, res: ServerResponse, d
   // answer waits in the session's event log, bounded by requestTimeout.
   const answer = new PostAnswer(res, deps.sse, BASE_HEADERS, prefersStream(req), session.primer(message.id));
   const onGone = whenClientGoes(res);
-  await session.request(message, answer, (giveUp) => onGone(() => void (answer.resumable || giveUp())));
+  await session.request(message, answer, (giveUp) => onGone(() => void (answer.resumable || giveUp())), (to) => (rc.routedTo = to));
 }
 
 /** The request's id, when the body is an object that has a valid one (errors echo it). */

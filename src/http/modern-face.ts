@@ -132,6 +132,7 @@ async function aggregatePost(bundle: string | undefined, message: JsonRpcRequest
     return sendJson(res, 200, { jsonrpc: '2.0', id: message.id, result: toModernResult(message.method, response.result, gateway, true) });
   }
   const routed = await aggregate.route(message);
+  if ('server' in routed) rc.routedTo = routed.server;
   if ('error' in routed) {
     return fail(res, modernErrorStatus(routed.code), message.id, routed.code, routed.error, routed.data);
   }

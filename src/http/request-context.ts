@@ -14,6 +14,10 @@ export interface RequestContext {
   readonly principal: KeySpec | undefined;
   /** The JSON-RPC method, once a face has read the body (for the access log). */
   rpcMethod: string | undefined;
+  /** An aggregate endpoint's name (`@` for /mcp, `@<bundle>`), set by its face (for the access log). */
+  endpoint?: string;
+  /** On an aggregate endpoint: the server the request went to, once it is known (for the access log). */
+  routedTo?: string;
 }
 
 /**

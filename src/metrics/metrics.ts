@@ -31,6 +31,7 @@ export class GatewayMetrics {
   readonly #reloads: Counter<'result'>;
   readonly #droppedSockets: Counter<'reason'>;
   readonly #lastGoodReload: Gauge;
+  readonly #aggregateRequests: Counter<'endpoint' | 'server' | 'method'>;
 
   /**
    * `replayBytes`: what the sessions' replay logs hold together (SessionRegistry.replay.used);
@@ -49,6 +50,12 @@ export class GatewayMetrics {
     });
     this.#reloads = new Counter({ name: 'mcp_gateway_reloads_total', help: 'Manifest reloads by result (success, failure).', labelNames: ['result'], registers });
     this.#droppedSockets = new Counter({ name: 'mcp_gateway_sockets_dropped_total', help: 'Connections closed because their client stopped reading answers (stalled) or held too many unsent bytes (over-budget).', labelNames: ['reason'], registers });
+    this.#aggregateRequests = new Counter({
+      name: 'mcp_gateway_aggregate_requests_total',
+      help: 'Requests an aggregate endpoint (endpoint "@" for /mcp, "@<bundle>" for a bundle) routed to a server, by method.',
+      labelNames: ['endpoint', 'server', 'method'],
+      registers,
+    });
     this.#lastGoodReload = new Gauge({ name: 'mcp_gateway_last_reload_success_timestamp_seconds', help: 'When a manifest was last applied (Unix time).', registers });
     // Fixed at start by node's V8 flags: shows whether the gateway got the heap settings it ships with.
     new Gauge({ name: 'mcp_gateway_heap_limit_bytes', help: 'The V8 heap limit of the gateway process (heap_size_limit).', registers }).set(getHeapStatistics().heap_size_limit);
@@ -123,6 +130,11 @@ export class GatewayMetrics {
       c.count();
       c.time(seconds);
     };
+  }
+
+  /** A request an aggregate endpoint (`@`, `@<bundle>`) routed to one of its servers. */
+  aggregateRouted(endpoint: string, server: string, method: string): void {
+    this.#aggregateRequests.inc({ endpoint, server, method: KNOWN_METHODS.has(method) ? method : 'other' });
   }
 
   socketDropped(reason: 'stalled' | 'over-budget'): void {

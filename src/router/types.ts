@@ -57,6 +57,8 @@ export interface RequestOptions {
   onGone?: (giveUp: () => void) => () => void;
   /** The gateway's own handshake: sent even before the child is ready, never answered from the cache. */
   internal?: boolean;
+  /** An aggregate endpoint says here which server the request went to (access log, metrics). */
+  onRouted?: (server: string) => void;
 }
 
 /** Whether requests can go to the child now, may wait for it, or fail at once. Set by the supervisor. */

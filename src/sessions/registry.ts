@@ -38,6 +38,8 @@ export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
   readonly #reconciler: Reconciler;
   readonly #log: Logger;
+  /** Told of each request an aggregate session routes (metrics); set by whoever composes the gateway. */
+  onAggregateRouted: (endpoint: string, server: string, method: string) => void = () => {};
   /** Bounds the replay logs of all sessions together (see event-log.ts). */
   readonly replay: ReplayBudget;
   #sweep: NodeJS.Timeout | undefined;
@@ -142,7 +144,8 @@ export class SessionRegistry {
       return aggregateView(this.#reconciler.servers.values(), desired?.separator ?? '__', session.key, spec);
     };
     const onClash = (what: string): void => this.#log.warn({ endpoint: session.server }, what);
-    const binding: AggregateBinding = new AggregateBinding(view, (name) => this.#openMember(session, name, initialize, binding), session, serverInfo, true, onClash);
+    const onRouted = (server: string, method: string): void => this.onAggregateRouted(session.server, server, method);
+    const binding: AggregateBinding = new AggregateBinding(view, (name) => this.#openMember(session, name, initialize, binding), session, serverInfo, true, onClash, onRouted);
     const asked = initialize.params?.protocolVersion;
     try {
       await binding.initialize(typeof asked === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(asked) ? asked : LATEST_PROTOCOL_VERSION);

@@ -146,7 +146,7 @@ export class Session implements Caller {
   }
 
   /** Sends a client request through the router; the answer goes to the request's sink (current one). */
-  async request(message: JsonRpcRequest, sink: Sink, onGone?: RequestOptions['onGone']): Promise<RouteResult> {
+  async request(message: JsonRpcRequest, sink: Sink, onGone?: RequestOptions['onGone'], onRouted?: RequestOptions['onRouted']): Promise<RouteResult> {
     const binding = this.#binding;
     const key = keyOf(message.id);
     this.touch();
@@ -164,7 +164,7 @@ export class Session implements Caller {
     this.#requests.set(key, sink);
     let result: RouteResult;
     try {
-      result = await binding.request(message, { caller: this, onGone });
+      result = await binding.request(message, onRouted === undefined ? { caller: this, onGone } : { caller: this, onGone, onRouted });
     } finally {
       this.touch();
     }

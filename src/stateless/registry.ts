@@ -75,6 +75,8 @@ export async function childInitializeResult(router: Router): Promise<Record<stri
 
 export class StatelessRegistry {
   readonly signer = new RequestStateSigner(REPLICA_ID);
+  /** Told of each request an aggregate endpoint routes for a 2026 caller (metrics). */
+  onAggregateRouted: (endpoint: string, server: string, method: string) => void = () => {};
   readonly #reconciler: Reconciler;
   readonly #log: Logger;
   readonly #version: string;
@@ -215,7 +217,9 @@ export class StatelessRegistry {
         return routerBinding(b.router, result, async () => {});
       };
       const onClash = (what: string): void => this.#log.warn({ endpoint: bundle === undefined ? '/mcp' : `/mcp/@${bundle}` }, what);
-      const binding = new AggregateBinding(visible, open, { id: `aggregate:${principal}`, onNotification: () => {} }, { name: 'mcp-gateway', version: this.#version }, false, onClash);
+      const endpoint = bundle === undefined ? '@' : `@${bundle}`;
+      const onRouted = (server: string, method: string): void => this.onAggregateRouted(endpoint, server, method);
+      const binding = new AggregateBinding(visible, open, { id: `aggregate:${principal}`, onNotification: () => {} }, { name: 'mcp-gateway', version: this.#version }, false, onClash, onRouted);
       entry = { binding, holder };
       this.#aggregates.set(id, entry);
     }
@@ -259,7 +263,7 @@ export class StatelessRegistry {
     const state = { view: '', holds: new Map<string, () => void>() };
     this.#aggregateListens.set(listen, state);
     const owner = async (uri: string): Promise<string | undefined> => {
-      const r = await aggregate.route({ jsonrpc: '2.0', id: 0, method: 'resources/read', params: { uri } });
+      const r = await aggregate.route({ jsonrpc: '2.0', id: 0, method: 'resources/subscribe', params: { uri } });
       return 'server' in r ? r.server : undefined;
     };
     await listen.open(await this.#listenMembers(listen, state), owner, () => {

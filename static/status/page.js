@@ -62,6 +62,16 @@ function render(view) {
     return tr;
   });
   $('servers').replaceChildren(...rows);
+  // The aggregate endpoint and the bundles: which servers each shows this key, under which prefix.
+  const endpoints = (view.endpoints ?? []).map((e) => {
+    const tr = document.createElement('tr');
+    tr.dataset.endpoint = e.path;
+    cell(tr, e.path, 'path');
+    cell(tr, e.servers.map((s) => (s.prefix === s.name ? s.name : s.prefix === '' ? `${s.name} (no prefix)` : `${s.name} as ${s.prefix}`)).join(', ') || '–');
+    cell(tr, e.description ?? '');
+    return tr;
+  });
+  $('endpoint-rows').replaceChildren(...endpoints);
   const m = view.manifest;
   badge($('manifest-state'), m.state);
   $('manifest-file').textContent = m.file;

@@ -160,3 +160,23 @@ describe('named bundles', () => {
     expect((await fetch(`${h.url}/mcp/b`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
   });
 });
+
+describe('observability of the aggregate', () => {
+  it('the access log and metrics name the endpoint and the server a call went to', async () => {
+    const yaml = `version: 1\nlisten: { host: 127.0.0.1, port: 0, accessLog: true }\nservers:\n${demoServer('a')}${demoServer('b')}endpoints:\n  ops: { servers: [b] }\n`;
+    const h = await startHarness(yaml);
+    const client = await connect(h);
+    await client.callTool({ name: 'a__echo', arguments: { text: 'x' } });
+    const bundle = await connect(h, '/mcp/@ops');
+    await bundle.callTool({ name: 'b__echo', arguments: { text: 'y' } });
+    const access = () => h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'access' && l.method === 'tools/call');
+    await waitFor(() => access().length >= 2, 'two access lines');
+    expect(access().map((l) => [l.endpoint, l.server])).toEqual([
+      ['@', 'a'],
+      ['@ops', 'b'],
+    ]);
+    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    expect(metrics).toContain('mcp_gateway_aggregate_requests_total{endpoint="@",server="a",method="tools/call"} 1');
+    expect(metrics).toContain('mcp_gateway_aggregate_requests_total{endpoint="@ops",server="b",method="tools/call"} 1');
+  });
+});

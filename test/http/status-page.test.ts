@@ -17,7 +17,7 @@ afterEach(async () => {
 describe('status page', () => {
   it('shows the servers live, and a restart clicked there changes the pid without a reload', async (ctx) => {
     needTool(ctx, { name: 'Chromium', missing: existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (CHROMIUM_PATH names another)`, enable: 'apt-get install -y chromium' });
-    const h = await startHarness(manifest(demoServer('demo')));
+    const h = await startHarness(manifest(demoServer('demo') + demoServer('other', '    prefix: o\n'), 'endpoints:\n  ops: { servers: [other], description: "for the ops agent" }\n'));
     const first = await running(h.url, 'demo');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -41,6 +41,9 @@ describe('status page', () => {
     }, { timeout: 10_000 }).toBe(true);
     expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
     expect(await page.locator('#manifest-state').textContent()).toBe('ok');
+    // The aggregate endpoint and the bundle, with what each shows.
+    expect(await page.locator('tr[data-endpoint="/mcp"] td').nth(1).textContent()).toBe('demo, other as o');
+    expect(await page.locator('tr[data-endpoint="/mcp/@ops"] td').allTextContents()).toEqual(['/mcp/@ops', 'other as o', 'for the ops agent']);
 
     const dir = path.join(ROOT, 'test-results');
     mkdirSync(dir, { recursive: true });
