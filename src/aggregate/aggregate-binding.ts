@@ -8,6 +8,7 @@ import { ErrorCode, Method, ResourceMethod, errorResponse, type JsonRpcId, type 
 import type { Caller, RequestOptions, RouteResult } from '../router/router.ts';
 import type { Binding } from '../sessions/binding.ts';
 import type { Exposure, ItemFilter } from '../config/types.ts';
+import { DISCOVERY_TOOLS, ENABLE_TOOL, SEARCH_TOOL, describeMatches, searchCatalog } from './discovery.ts';
 import { LISTS, decodeCursor, encodeCursor, qualify, resolveName, shows, templatePrefix, unitedCapabilities } from './names.ts';
 
 /** What a caller of the aggregate sees now: its servers in name order with how each appears, and the bundle's filter. */
@@ -16,6 +17,8 @@ export interface AggregateView {
   readonly separator: string;
   /** A bundle's globs over shown tool names (none for /mcp itself). */
   readonly tools: ItemFilter;
+  /** Discovery mode (a bundle's `discovery: true`): sessions enable the tools they need. */
+  readonly discovery?: boolean;
 }
 
 /** Opens a member for this session: a binding to its child(ren), or why not. */
@@ -52,6 +55,8 @@ export class AggregateBinding implements Binding {
   readonly #members = new Map<string, Promise<Binding | { readonly failure: string }>>();
   /** Which member each of the client's requests in flight went to (a cancel names it). */
   readonly #inFlight = new Map<string, Binding>();
+  /** Discovery mode: the tools this session (a 2026 principal, on the stateless path) enabled. */
+  readonly #enabled = new Set<string>();
   /** Requests whose member is still being chosen; true once the client cancelled one. */
   readonly #choosing = new Map<string, boolean>();
   /** Resource URIs and template prefixes seen in the members' lists → their server. */
@@ -165,6 +170,10 @@ export class AggregateBinding implements Binding {
     if (!this.#keepMembers) this.#look();
     const m = message.method;
     if (m === Method.Ping) return ok(message.id, {});
+    if (this.#view.discovery === true) {
+      const answered = await this.#discovery(message);
+      if (answered !== undefined) return answered;
+    }
     const list = LISTS[m];
     if (list !== undefined) return this.#list(message, list.field, list.key, options);
     if (m === 'logging/setLevel') {
@@ -197,6 +206,60 @@ export class AggregateBinding implements Binding {
     } finally {
       this.#inFlight.delete(key);
     }
+  }
+
+  /** What the aggregate answers itself before routing (discovery mode's tools); undefined: route it. */
+  async answerHere(message: JsonRpcRequest): Promise<RouteResult | undefined> {
+    if (!this.#keepMembers) this.#look();
+    return this.#view.discovery === true ? this.#discovery(message) : undefined;
+  }
+
+  /**
+   * Discovery mode: tools/list is the two discovery tools and what this session enabled; search_tools and
+   * enable_tools are answered here; a tool not enabled yet is refused. Undefined: route as usual.
+   */
+  async #discovery(message: JsonRpcRequest): Promise<RouteResult | undefined> {
+    const params = message.params ?? {};
+    if (message.method === 'tools/list') {
+      const enabled = (await this.#catalog()).filter((t) => this.#enabled.has(String(t.name)));
+      return ok(message.id, { tools: [...DISCOVERY_TOOLS, ...enabled] });
+    }
+    if (message.method !== 'tools/call') return undefined;
+    const args = isObject(params.arguments) ? params.arguments : {};
+    const text = (t: string): RouteResult => ok(message.id, { content: [{ type: 'text', text: t }] });
+    if (params.name === SEARCH_TOOL) {
+      const query = typeof args.query === 'string' ? args.query : '';
+      return text(describeMatches(searchCatalog(await this.#catalog(), query), query));
+    }
+    if (params.name === ENABLE_TOOL) {
+      const names = Array.isArray(args.names) ? args.names.filter((n): n is string => typeof n === 'string') : [];
+      const known = new Set((await this.#catalog()).map((t) => String(t.name)));
+      const added = names.filter((n) => known.has(n) && !this.#enabled.has(n));
+      const unknown = names.filter((n) => !known.has(n));
+      for (const n of added) this.#enabled.add(n);
+      if (added.length > 0) this.#caller.onNotification({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+      const parts = [added.length > 0 ? `Enabled: ${added.join(', ')}.` : 'Nothing new enabled.'];
+      if (unknown.length > 0) parts.push(`Not in the catalog: ${unknown.join(', ')} (use search_tools).`);
+      return text(parts.join(' '));
+    }
+    if (typeof params.name === 'string' && !this.#enabled.has(params.name)) {
+      return { response: errorResponse(message.id, ErrorCode.InvalidParams, `Invalid params: ${JSON.stringify(params.name)} is not enabled for this session; find it with search_tools and enable it with enable_tools`) };
+    }
+    return undefined;
+  }
+
+  /** Every tool the endpoint shows this caller (all pages of the merged list). */
+  async #catalog(): Promise<Record<string, unknown>[]> {
+    const tools: Record<string, unknown>[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const r = await this.#list({ jsonrpc: '2.0', id: 'catalog', method: 'tools/list', params: cursor === undefined ? {} : { cursor } }, 'tools', 'name', {});
+      const result = 'result' in r.response ? r.response.result : undefined;
+      if (Array.isArray(result?.tools)) tools.push(...(result.tools as Record<string, unknown>[]));
+      cursor = typeof result?.nextCursor === 'string' ? result.nextCursor : undefined;
+    } while (cursor !== undefined && ++pages < MAX_LEARN_PAGES);
+    return tools;
   }
 
   /** Which member a request is for (tools/call, prompts/get, resources/*, completion/complete), as that member must see it. */

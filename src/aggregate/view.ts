@@ -16,7 +16,7 @@ export function aggregateView(
     .filter((s) => mayUse(key, s.name) && inBundle(s.name))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((s) => ({ server: s.name, exposure: s.spec.exposure }));
-  return { members, separator, tools: bundle?.tools ?? {} };
+  return { members, separator, tools: bundle?.tools ?? {}, ...(bundle?.discovery === true ? { discovery: true } : {}) };
 }
 
 /** The session-target name of an aggregate: `@` for /mcp, `@<bundle>` for a bundle. */

@@ -68,7 +68,7 @@ export interface ManifestV1 {
   defaults?: TuningIn;
   servers: Record<string, ServerIn>;
   aggregate?: { separator?: string };
-  endpoints?: Record<string, { servers: '*' | string[]; description?: string; tools?: FilterIn }>;
+  endpoints?: Record<string, { servers: '*' | string[]; description?: string; tools?: FilterIn; discovery?: boolean }>;
 }
 
 export interface RateLimitIn {
@@ -179,6 +179,7 @@ export function resolveManifest(m: ManifestV1, context: ResolveContext): Desired
       servers: e.servers === '*' ? '*' : Object.freeze([...e.servers]),
       ...(e.description === undefined ? {} : { description: e.description }),
       tools: itemFilter(e.tools),
+      discovery: e.discovery ?? false,
     }));
   }
   return Object.freeze({

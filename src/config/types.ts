@@ -45,6 +45,8 @@ export interface EndpointSpec {
   readonly description?: string;
   /** Globs over the bundle's names (`<prefix><separator><tool>`). */
   readonly tools: ItemFilter;
+  /** Sessions start with search_tools and enable_tools only, and enable what they need. */
+  readonly discovery: boolean;
 }
 
 export interface ServerSpec {

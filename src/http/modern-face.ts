@@ -131,6 +131,12 @@ async function aggregatePost(bundle: string | undefined, message: JsonRpcRequest
     if ('error' in response) return sendJson(res, modernErrorStatus(response.error.code), response);
     return sendJson(res, 200, { jsonrpc: '2.0', id: message.id, result: toModernResult(message.method, response.result, gateway, true) });
   }
+  const here = await aggregate.answerHere({ ...message, params: toChildParams(message.params) ?? {} });
+  if (here !== undefined) {
+    const r = here.response;
+    if ('error' in r) return sendJson(res, modernErrorStatus(r.error.code), r);
+    return sendJson(res, 200, { jsonrpc: '2.0', id: message.id, result: toModernResult(message.method, r.result, gateway, true) });
+  }
   const routed = await aggregate.route(message);
   if ('server' in routed) rc.routedTo = routed.server;
   if ('error' in routed) {

@@ -180,3 +180,25 @@ describe('observability of the aggregate', () => {
     expect(metrics).toContain('mcp_gateway_aggregate_requests_total{endpoint="@ops",server="b",method="tools/call"} 1');
   });
 });
+
+describe('discovery mode (a bundle with discovery: true)', () => {
+  it('starts a session with search_tools and enable_tools; enabled tools join its list with list_changed', async () => {
+    const h = await startHarness(manifest(demoServer('a') + demoServer('b'), 'endpoints:\n  big: { servers: "*", discovery: true }\n'));
+    const client = await connect(h, '/mcp/@big');
+    let changed = 0;
+    client.fallbackNotificationHandler = async (n) => void (n.method === 'notifications/tools/list_changed' && changed++);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['search_tools', 'enable_tools']);
+    const found = textOf(await client.callTool({ name: 'search_tools', arguments: { query: 'pid' } }));
+    expect(found).toContain('a__pid');
+    expect(found).toContain('b__pid');
+    await expect(client.callTool({ name: 'b__pid', arguments: {} })).rejects.toThrow(/not enabled for this session/);
+    const enabled = textOf(await client.callTool({ name: 'enable_tools', arguments: { names: ['b__pid', 'nope'] } }));
+    expect(enabled).toBe('Enabled: b__pid. Not in the catalog: nope (use search_tools).');
+    await waitFor(() => changed === 1, 'tools/list_changed after enable_tools');
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['search_tools', 'enable_tools', 'b__pid']);
+    expect(textOf(await client.callTool({ name: 'b__pid', arguments: {} }))).toBe(await pidOf(h, 'b'));
+    // Another session starts from the two tools again.
+    const other = await connect(h, '/mcp/@big');
+    expect((await other.listTools()).tools).toHaveLength(2);
+  });
+});
