@@ -15,8 +15,8 @@ import { LISTS, decodeCursor, encodeCursor, qualify, resolveName, shows, templat
 export interface AggregateView {
   readonly members: readonly { readonly server: string; readonly exposure: Exposure }[];
   readonly separator: string;
-  /** A bundle's globs over shown tool names (none for /mcp itself). */
-  readonly tools: ItemFilter;
+  /** Globs over shown tool names that all must pass: the bundle's, the key's. */
+  readonly tools: readonly ItemFilter[];
   /** Discovery mode (a bundle's `discovery: true`): sessions enable the tools they need. */
   readonly discovery?: boolean;
 }
@@ -41,7 +41,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export class AggregateBinding implements Binding {
   initializeResult: Record<string, unknown> = {};
   readonly #visible: () => AggregateView;
-  #view: AggregateView = { members: [], separator: '__', tools: {} };
+  #view: AggregateView = { members: [], separator: '__', tools: [] };
   /** Shown names of servers without a prefix → their server (learnt from their lists), by list kind. */
   readonly #plain = new Map<string, Map<string, string>>();
   /** Told of a name two servers without a prefix both have (shown for the first only). */
@@ -318,7 +318,7 @@ export class AggregateBinding implements Binding {
     if (r === undefined) return undefined;
     const exposure = this.#exposure(r.server);
     if (exposure === undefined || !shows(exposure[kind], r.name)) return undefined;
-    if (kind === 'tools' && !shows(this.#view.tools, shown)) return undefined;
+    if (kind === 'tools' && !this.#view.tools.every((f) => shows(f, shown))) return undefined;
     return r;
   }
 
@@ -400,7 +400,7 @@ export class AggregateBinding implements Binding {
       const name = String(item.name);
       if (!shows(exposure[kind], name)) return [];
       const shown = qualify(exposure.prefix, name, this.#view.separator);
-      if (kind === 'tools' && !shows(this.#view.tools, shown)) return [];
+      if (kind === 'tools' && !this.#view.tools.every((f) => shows(f, shown))) return [];
       if (exposure.prefix === '') {
         let plain = this.#plain.get(kind);
         if (plain === undefined) this.#plain.set(kind, (plain = new Map()));

@@ -1,6 +1,6 @@
 // Which servers an aggregate caller sees, and how (pure): the servers its key may use, narrowed to a
 // bundle's list for /mcp/@<bundle>, in name order, each with its exposure; the separator; the bundle's
-// tool globs.
+// and the key's tool globs.
 import { mayUse } from '../auth/keys.ts';
 import type { EndpointSpec, Exposure, KeySpec } from '../config/types.ts';
 import type { AggregateView } from './aggregate-binding.ts';
@@ -16,7 +16,8 @@ export function aggregateView(
     .filter((s) => mayUse(key, s.name) && inBundle(s.name))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((s) => ({ server: s.name, exposure: s.spec.exposure }));
-  return { members, separator, tools: bundle?.tools ?? {}, ...(bundle?.discovery === true ? { discovery: true } : {}) };
+  const tools = [...(bundle === undefined ? [] : [bundle.tools]), ...(key?.tools === undefined ? [] : [key.tools])];
+  return { members, separator, tools, ...(bundle?.discovery === true ? { discovery: true } : {}) };
 }
 
 /** The session-target name of an aggregate: `@` for /mcp, `@<bundle>` for a bundle. */

@@ -83,6 +83,7 @@ export interface KeyIn {
   servers: '*' | string[];
   admin?: boolean;
   rateLimit?: RateLimitIn;
+  tools?: FilterIn;
 }
 
 export interface AuthIn {
@@ -210,6 +211,7 @@ function resolveAuth(a: AuthIn, secretEnvNames: readonly string[]): AuthSpec {
       servers: k.servers === '*' ? '*' : Object.freeze([...k.servers]),
       admin: k.admin ?? false,
       rateLimit: rateLimit(k.rateLimit ?? fallback),
+      ...(k.tools === undefined ? {} : { tools: itemFilter(k.tools) }),
     }),
   );
   return Object.freeze({ none: a.none ?? false, keys: Object.freeze(keys), secretEnvNames: Object.freeze([...secretEnvNames]) });

@@ -109,6 +109,8 @@ export interface KeySpec {
   readonly servers: '*' | readonly string[];
   readonly admin: boolean;
   readonly rateLimit: RateLimitSpec;
+  /** Globs over the aggregate endpoint's tool names this key may see and call (all when absent). */
+  readonly tools?: ItemFilter;
 }
 
 export interface AuthSpec {

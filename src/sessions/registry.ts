@@ -140,7 +140,7 @@ export class SessionRegistry {
       const desired = this.#reconciler.desired;
       const spec = bundle === undefined ? undefined : desired?.endpoints.get(bundle);
       // A bundle removed by a reload shows nothing (its sessions end at their next request's 404).
-      if (bundle !== undefined && spec === undefined) return { members: [], separator: '__', tools: {} };
+      if (bundle !== undefined && spec === undefined) return { members: [], separator: '__', tools: [] };
       return aggregateView(this.#reconciler.servers.values(), desired?.separator ?? '__', session.key, spec);
     };
     const onClash = (what: string): void => this.#log.warn({ endpoint: session.server }, what);

@@ -204,7 +204,7 @@ export class StatelessRegistry {
       const visible = (): AggregateView => {
         const desired = this.#reconciler.desired;
         const spec = bundle === undefined ? undefined : desired?.endpoints.get(bundle);
-        if (bundle !== undefined && spec === undefined) return { members: [], separator: '__', tools: {} };
+        if (bundle !== undefined && spec === undefined) return { members: [], separator: '__', tools: [] };
         return aggregateView(this.#reconciler.servers.values(), desired?.separator ?? '__', holder.key, spec);
       };
       const open = async (name: string): Promise<Binding | { failure: string }> => {

@@ -11,6 +11,7 @@ import { textOf } from '../helpers/mcp-client.ts';
 
 const ALL = 'aggregate-key-for-everything';
 const ONLY_A = 'aggregate-key-for-a-only';
+const CAREFUL = 'aggregate-key-without-crash-tools';
 const sha = (k: string): string => createHash('sha256').update(k).digest('hex');
 
 function manifestWith(servers: string): string {
@@ -21,6 +22,7 @@ function manifestWith(servers: string): string {
     '  keys:',
     `    - { name: all, sha256: ${sha(ALL)}, servers: "*" }`,
     `    - { name: only-a, sha256: ${sha(ONLY_A)}, servers: [a] }`,
+    `    - { name: careful, sha256: ${sha(CAREFUL)}, servers: "*", tools: { deny: ["*__crash", "*__fail"] } }`,
     'servers:',
     servers,
   ].join('\n');
@@ -91,6 +93,16 @@ describe('the aggregate endpoint /mcp', () => {
     // The other key sees all three at once.
     const all = await connect(h, ALL);
     expect(new Set((await allTools(all)).map((n) => n.split('__')[0]))).toEqual(new Set(['a', 'b', 'c']));
+  });
+
+  it("keeps a key's tool globs: hidden tools are neither listed nor callable, for that key only", async () => {
+    const h = await startHarness(manifestWith(THREE));
+    const careful = await connect(h, CAREFUL);
+    const names = await allTools(careful);
+    expect(names).toContain('a__echo');
+    expect(names.some((n) => n.endsWith('__crash') || n.endsWith('__fail'))).toBe(false);
+    await expect(careful.callTool({ name: 'a__crash', arguments: {} })).rejects.toThrow(/names no tool of this endpoint/);
+    expect(await allTools(await connect(h, ALL))).toContain('a__crash');
   });
 
   it('routes progress, resources by URI, and refuses a name or cursor it never gave', async () => {
