@@ -366,11 +366,18 @@ export class AggregateBinding implements Binding {
     const names = this.#names;
     const raw = message.params?.cursor;
     const cursor = raw === undefined ? undefined : decodeCursor(raw);
-    if (raw !== undefined && (cursor === undefined || !names.includes(cursor.server))) {
-      return { response: errorResponse(message.id, ErrorCode.InvalidParams, 'Invalid params: the cursor is not one this endpoint gave, or its server is gone; list again from the start') };
+    if (raw !== undefined && cursor === undefined) {
+      return { response: errorResponse(message.id, ErrorCode.InvalidParams, 'Invalid params: the cursor is not one this endpoint gave; list again from the start') };
     }
     let at = cursor === undefined ? 0 : names.indexOf(cursor.server);
     let childCursor = cursor?.cursor;
+    if (cursor !== undefined && at === -1) {
+      // Its server is gone (a reload) or was never this caller's: go on with the next one in name order
+      // that this caller sees (list_changed has told it to list again anyway).
+      at = names.findIndex((n) => n > cursor.server);
+      if (at === -1) return ok(message.id, { [LISTS[message.method]!.field]: [] });
+      childCursor = undefined;
+    }
     for (; at < names.length; at++, childCursor = undefined) {
       const server = names[at]!;
       const b = await this.#member(server);
