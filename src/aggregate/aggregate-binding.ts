@@ -116,6 +116,11 @@ export class AggregateBinding implements Binding {
     return this.initializeResult;
   }
 
+  /** The members as last looked at (no new look: a sweep must not swallow a change refresh() reports). */
+  get servers(): readonly string[] {
+    return this.#names;
+  }
+
   /** What the caller sees now (members, names, filters). */
   view(): AggregateView {
     this.#look();

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { ErrorCode, Header, checkMessage, errorResponse, isResponse } from '../protocol/jsonrpc.ts';
 import type { FailureKind } from '../router/router.ts';
 import type { ManagedServer } from '../supervisor/managed-server.ts';
+import { PerSessionServer } from '../supervisor/per-session-server.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
 import { sendEmpty, whenClientGoes } from './answer.ts';
@@ -57,7 +58,8 @@ export function serversView(deps: Pick<ClassicDeps, 'reconciler' | 'sessions' | 
       policy: sup.spec.restart.policy,
       schedule: sup.spec.schedule ?? null,
       inFlight: sup.inFlight,
-      sessions: sessions.countFor(sup.name),
+      // A per-session server's children may also be held by aggregate sessions: each is one session.
+      sessions: Math.max(sessions.countFor(sup.name), sup instanceof PerSessionServer ? sup.sessions : 0),
       sseClients: sseClients(deps, sup.name),
     })),
     // The aggregate endpoints this key may use, with the servers each shows it (bundles narrowed to them).

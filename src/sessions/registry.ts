@@ -157,6 +157,10 @@ export class SessionRegistry {
       return { status: 404, code: ErrorCode.SessionNotFound, message: 'Session not found: it ended while initializing' };
     }
     session.bind(binding, initialize.params);
+    // Its idle timeout is known now (its members'): the sweep may need to come sooner.
+    clearTimeout(this.#sweep);
+    this.#sweep = undefined;
+    this.#schedule();
     return binding;
   }
 
@@ -220,7 +224,14 @@ export class SessionRegistry {
   }
 
   #idleTimeout(s: Session): number {
-    if (s.server.startsWith('@')) return AGGREGATE.idleTimeoutMs;
+    if (s.server.startsWith('@')) {
+      // The shortest of its members': a per-session member's child is held no longer than its own
+      // sessions would hold one.
+      let ms = AGGREGATE.idleTimeoutMs;
+      const members = s.binding instanceof AggregateBinding ? s.binding.servers : [];
+      for (const name of members) ms = Math.min(ms, this.#reconciler.servers.get(name)?.spec.sessionIdleTimeoutMs ?? ms);
+      return ms;
+    }
     return this.#reconciler.servers.get(s.server)?.spec.sessionIdleTimeoutMs ?? 0;
   }
 

@@ -132,6 +132,18 @@ describe('the aggregate endpoint /mcp', () => {
     await expect(client.callTool({ name: 'b__echo', arguments: { text: 'x' } })).rejects.toThrow(/names no tool/);
   });
 
+  it("an idle session ends after its members' shortest sessionIdleTimeout, and lets its per-session child go", async () => {
+    const h = await startHarness(manifestWith(demoServer('a') + demoServer('c', '    sharing: per-session\n    sessionIdleTimeout: 1s\n')));
+    const client = await connect(h, ALL);
+    expect(textOf(await client.callTool({ name: 'a__echo', arguments: { text: 'x' } }))).toBe('x');
+    expect((await serverRows(h)).find((r) => r.name === 'c')!.children).toHaveLength(1);
+    // The client goes without ending its session (its GET stream closes; no DELETE), as the Inspector's CLI does.
+    await client.close();
+    clients.delete(client);
+    await waitFor(async () => (await serverRows(h)).find((r) => r.name === 'c')!.children!.length === 0, "c's child stopped with the idle session", 8000);
+    expect(h.gateway.sessions.size).toBe(0);
+  });
+
   it('keeps serving when a member crashes: its calls get an error that names it, the others answer', async () => {
     const h = await startHarness(manifestWith(demoServer('a', '    restart: { policy: never }\n') + demoServer('b')));
     const client = await connect(h, ALL);
