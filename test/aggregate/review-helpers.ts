@@ -97,7 +97,7 @@ export async function listen26(h: Harness, path: string, key: string | undefined
 }
 
 /** A 2026 request on any path (headers mirrored from the body); status and the response message. */
-export async function post26(h: Harness, path: string, key: string | undefined, method: string, params: Record<string, unknown>, id: string | number = 'r1'): Promise<{ status: number; message: Json }> {
+export async function post26(h: Harness, path: string, key: string | undefined, method: string, params: Record<string, unknown>, id: string | number = 'r1', capabilities: Record<string, unknown> = {}): Promise<{ status: number; message: Json }> {
   const name = method === 'tools/call' || method === 'prompts/get' ? (params.name as string) : method === 'resources/read' ? (params.uri as string) : undefined;
   const res = await fetch(`${h.url}${path}`, {
     method: 'POST',
@@ -109,7 +109,7 @@ export async function post26(h: Harness, path: string, key: string | undefined, 
       ...(name === undefined ? {} : { 'mcp-name': name }),
       ...bearer(key),
     },
-    body: JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: meta() } }),
+    body: JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: meta(capabilities) } }),
   });
   const text = await res.text();
   const streamed = (res.headers.get('content-type') ?? '').startsWith('text/event-stream');

@@ -148,3 +148,13 @@ describe('GET /mcp/servers for a scoped key', () => {
     expect(r.status).toBe(404);
   });
 });
+
+describe('a server\'s tools.deny, for a key that may use the server (policy question)', () => {
+  it('a tool the manifest denies is not callable on the server\'s own URL either', async () => {
+    const h = await startHarness(keyed(demoServer('a', '    tools: { deny: [env_names] }\n'), '[a]'));
+    const onMcp = await post26(h, '/mcp', SCOPED, 'tools/call', { name: 'a__env_names', arguments: {} });
+    expect(onMcp.message.error?.message).toMatch(/names no tool/);
+    const own = await post26(h, '/mcp/a/mcp', SCOPED, 'tools/call', { name: 'env_names', arguments: {} });
+    expect(own.message.error, `the denied tool answered on /mcp/a/mcp: ${JSON.stringify(own.message).slice(0, 200)}`).toBeDefined();
+  });
+});
