@@ -97,3 +97,20 @@ describe('MRTR requestState minted on /mcp, replayed elsewhere', () => {
     expect(JSON.stringify(done.message.result?.content)).toMatch(/Ada/);
   });
 });
+
+describe('a 2026 listen on /mcp that ends', () => {
+  it('lets its per-principal children idle out, also when its client left while they started', async () => {
+    const h = await startHarness(manifest(demoServer('c', '    sharing: per-session\n    sessionIdleTimeout: 1s\n    env: { DEMO_INIT_DELAY_MS: "800" }\n')));
+    const c = h.gateway.reconciler.servers.get('c')! as unknown as { sessions: number };
+    // Left while c's child started.
+    const early = await listen26(h, '/mcp', undefined, { toolsListChanged: true }, 'early');
+    await new Promise((r) => setTimeout(r, 200));
+    early.close();
+    // Opened, acknowledged, then closed.
+    const l = await listen26(h, '/mcp', undefined, { toolsListChanged: true }, 'late');
+    await waitFor(() => l.messages.some((m) => m.method === 'notifications/subscriptions/acknowledged'), 'the acknowledgement', 5000);
+    l.close();
+    await waitFor(() => h.gateway.stateless.listenStreams === 0, 'no listen stream left', 5000);
+    await waitFor(() => c.sessions === 0, 'the per-principal child of c idled out', 5000);
+  });
+});

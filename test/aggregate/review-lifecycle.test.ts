@@ -181,3 +181,55 @@ describe('a resource subscription of a 2025 aggregate session, after a reload hi
     expect(updates, 'updates of a URI the manifest now hides').toEqual(['demo://notes/hello']);
   });
 });
+
+describe('a per-session member whose child ends', () => {
+  it('the aggregate session hears list_changed (its lists lost the member), and the member comes back', async () => {
+    const h = await startHarness(manifest(demoServer('a') + demoServer('c', '    sharing: per-session\n')));
+    let changed = 0;
+    const client = await connect(h, undefined, (c) => c.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++));
+    const pid = textOf(await client.callTool({ name: 'c__pid', arguments: {} }));
+    await client.callTool({ name: 'c__crash', arguments: {} }).catch(() => undefined);
+    const heard = await waitFor(() => (changed > 0 ? 'yes' : undefined), 'tools/list_changed after c\'s child ended', 3000).catch(() => 'no');
+    // The member is opened again for the session: a new child.
+    const again = textOf(await client.callTool({ name: 'c__pid', arguments: {} }));
+    expect(again).not.toBe(pid);
+    expect(heard, 'list_changed when the session\'s child of c ended').toBe('yes');
+  });
+});
+
+describe('per-session members and maxSessions', () => {
+  it('an aggregate session takes one of the member\'s places, gives it back when it ends, and a full member is refused by name', async () => {
+    const h = await startHarness(manifest(demoServer('a') + demoServer('c', '    sharing: per-session\n    maxSessions: 1\n')));
+    const first = await connect(h);
+    expect((await pidsOf(h, 'c')).length).toBe(1);
+    const second = await connect(h);
+    expect((await pidsOf(h, 'c')).length).toBe(1);
+    expect(await outcome(second.callTool({ name: 'c__pid', arguments: {} }))).toMatch(/^error: .*maxSessions/);
+    expect(await outcome(second.callTool({ name: 'a__echo', arguments: { text: 'ok' } }))).toBe('result: ok');
+    await (first.transport as StreamableHTTPClientTransport).terminateSession();
+    await waitFor(async () => (await pidsOf(h, 'c')).length === 0, 'c without children once the first session ended');
+    expect(await outcome(second.callTool({ name: 'c__pid', arguments: {} }))).toMatch(/^result: \d+$/);
+  });
+});
+
+describe('pages across members when one is down', () => {
+  it('the down member is skipped, its cursor still works, and the list ends', async () => {
+    const h = await startHarness(manifest(demoServer('a') + demoServer('b') + demoServer('c')));
+    const client = await connect(h);
+    expect(new Set((await allTools(client)).map((n) => n.split('__')[0]))).toEqual(new Set(['a', 'b', 'c']));
+    const page1 = await client.listTools();
+    expect(page1.nextCursor).toBeDefined();
+    expect((await fetch(`${h.url}/mcp/b/stop`, { method: 'POST' })).status).toBe(200);
+    // The cursor a gave (it names b) goes on past b to c.
+    const page2 = await client.listTools({ cursor: page1.nextCursor });
+    expect(page2.tools.every((t) => t.name.startsWith('c__'))).toBe(true);
+    expect(new Set((await allTools(client)).map((n) => n.split('__')[0]))).toEqual(new Set(['a', 'c']));
+    await expect(client.callTool({ name: 'b__echo', arguments: { text: 'x' } })).rejects.toThrow(/"b"/);
+    // c down too: a's page is the last.
+    expect((await fetch(`${h.url}/mcp/c/stop`, { method: 'POST' })).status).toBe(200);
+    const only = await client.listTools();
+    expect(only.tools.every((t) => t.name.startsWith('a__'))).toBe(true);
+    const rest = only.nextCursor === undefined ? [] : (await client.listTools({ cursor: only.nextCursor })).tools;
+    expect(rest).toEqual([]);
+  });
+});
