@@ -98,7 +98,8 @@ export async function listen26(h: Harness, path: string, key: string | undefined
 
 /** A 2026 request on any path (headers mirrored from the body); status and the response message. */
 export async function post26(h: Harness, path: string, key: string | undefined, method: string, params: Record<string, unknown>, id: string | number = 'r1', capabilities: Record<string, unknown> = {}): Promise<{ status: number; message: Json }> {
-  const name = method === 'tools/call' || method === 'prompts/get' ? (params.name as string) : method === 'resources/read' ? (params.uri as string) : undefined;
+  const named = method === 'tools/call' || method === 'prompts/get' ? params.name : method === 'resources/read' ? params.uri : undefined;
+  const name = typeof named === 'string' ? named : named === undefined ? undefined : JSON.stringify(named);
   const res = await fetch(`${h.url}${path}`, {
     method: 'POST',
     headers: {

@@ -158,3 +158,42 @@ describe('a server\'s tools.deny, for a key that may use the server (policy ques
     expect(own.message.error, `the denied tool answered on /mcp/a/mcp: ${JSON.stringify(own.message).slice(0, 200)}`).toBeDefined();
   });
 });
+
+describe('odd requests on /mcp and a bundle', () => {
+  it('are each answered with an error, and the gateway stays up', async () => {
+    const h = await startHarness(keyed(demoServer('a', '    prefix: ""\n') + demoServer('b'), '[a]', 'endpoints:\n  only-b: { servers: [b] }\n'));
+    const session = await session25(h, '/mcp', SCOPED);
+    const odd: Json[] = [
+      { method: 'tools/call', params: { name: { toString: 'x' } } },
+      { method: 'tools/call', params: { name: '' } },
+      { method: 'tools/call', params: { name: '__proto__' } },
+      { method: 'tools/call', params: { name: 'constructor' } },
+      { method: 'tools/call', params: { name: 'b__' } },
+      { method: 'tools/call', params: { name: '__echo' } },
+      { method: 'tools/call', params: { name: 'b____echo' } },
+      { method: 'tools/call' },
+      { method: 'prompts/get', params: { name: 7 } },
+      { method: 'tools/list', params: { cursor: 12 } },
+      { method: 'tools/list', params: { cursor: '' } },
+      { method: 'tools/list', params: { cursor: 'W10' } },
+      { method: 'tools/list', params: { cursor: Buffer.from('["__proto__"]').toString('base64url') } },
+      { method: 'resources/read', params: { uri: 7 } },
+      { method: 'resources/read', params: { uri: '' } },
+      { method: 'resources/subscribe', params: {} },
+      { method: 'completion/complete', params: { ref: 'x' } },
+      { method: 'completion/complete', params: { ref: { type: 'ref/prompt', name: null } } },
+      { method: 'completion/complete', params: { ref: { type: 'ref/resource' } } },
+      { method: 'sampling/createMessage', params: {} },
+      { method: 'initialize', params: {} },
+    ];
+    let id = 100;
+    for (const m of odd) {
+      const r = await post25(h, '/mcp', SCOPED, { jsonrpc: '2.0', id: ++id, ...m }, session);
+      expect(r.message?.error, `${JSON.stringify(m)} → ${r.status} ${JSON.stringify(r.message)}`).toBeDefined();
+      const r26 = await post26(h, '/mcp/@only-b', SCOPED, m.method, m.params ?? {}, ++id);
+      expect(r26.status >= 400 || r26.message?.error !== undefined, `2026 ${JSON.stringify(m)} → ${r26.status} ${JSON.stringify(r26.message)}`).toBe(true);
+    }
+    expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
+    expect(h.logs.filter((l) => l.includes('MCP request failed'))).toEqual([]);
+  });
+});
