@@ -55,6 +55,8 @@ export class AggregateBinding implements Binding {
   readonly #members = new Map<string, Promise<Binding | { readonly failure: string }>>();
   /** Which member each of the client's requests in flight went to (a cancel names it). */
   readonly #inFlight = new Map<string, Binding>();
+  /** Walks of a whole list under way, by method: concurrent lookups share one. */
+  readonly #walks = new Map<string, Promise<void>>();
   /** Discovery mode: the tools this session (a 2026 principal, on the stateless path) enabled. */
   readonly #enabled = new Set<string>();
   /** Requests whose member is still being chosen; true once the client cancelled one. */
@@ -94,7 +96,12 @@ export class AggregateBinding implements Binding {
     const changed = JSON.stringify(view) !== JSON.stringify(this.#view);
     this.#view = view;
     this.#names = view.members.map((m) => m.server);
-    if (changed) this.#plain.clear();
+    if (changed) {
+      // What was learnt of names and URIs was learnt under the old view.
+      this.#plain.clear();
+      this.#uris.clear();
+      this.#templates.clear();
+    }
     return changed;
   }
 
@@ -139,6 +146,8 @@ export class AggregateBinding implements Binding {
   }
 
   #member(name: string): Promise<Binding | { readonly failure: string }> {
+    // An ended session opens nothing more (a walk still running must not start a child for it).
+    if (this.#released) return Promise.resolve({ failure: 'the session ended' });
     if (!this.#keepMembers) return this.#open(name);
     let m = this.#members.get(name);
     if (m === undefined) {
@@ -159,6 +168,18 @@ export class AggregateBinding implements Binding {
     const gone = [...this.#members.keys()].filter((n) => !this.#names.includes(n));
     for (const name of gone) await this.forget(name);
     if (changed || gone.length > 0) for (const method of LIST_CHANGED) this.#caller.onNotification({ jsonrpc: '2.0', method });
+  }
+
+  /** A member's child ended (a per-session member): it is let go, and the session hears its lists changed. */
+  async memberEnded(name: string): Promise<void> {
+    await this.forget(name);
+    this.listsChanged();
+  }
+
+  /** Tells the session its lists changed (a member went down or came back, a child ended). */
+  listsChanged(): void {
+    if (this.#released) return;
+    for (const method of LIST_CHANGED) this.#caller.onNotification({ jsonrpc: '2.0', method });
   }
 
   /** Lets a member go (its child ended, or it is no longer visible); the next use opens it again. */
@@ -352,8 +373,17 @@ export class AggregateBinding implements Binding {
     for (const method of ['resources/list', 'resources/templates/list']) await this.#learn(method);
   }
 
-  /** Walks a whole merged list: what it teaches (URIs, names without a prefix) is kept. */
-  async #learn(method: string): Promise<void> {
+  /** Walks a whole merged list: what it teaches (URIs, names without a prefix) is kept. One walk at a time per list. */
+  #learn(method: string): Promise<void> {
+    let walk = this.#walks.get(method);
+    if (walk === undefined) {
+      walk = this.#walk(method).finally(() => this.#walks.delete(method));
+      this.#walks.set(method, walk);
+    }
+    return walk;
+  }
+
+  async #walk(method: string): Promise<void> {
     let cursor: string | undefined;
     let pages = 0;
     do {

@@ -30,10 +30,35 @@ export function resolveName(
   return server === undefined ? undefined : { server, name: shown };
 }
 
-/** Whether a glob (`*` any run, `?` one character) matches all of `text`. */
+/** Longest name or URI a glob is matched against; longer ones match nothing (and cost nothing). */
+export const MAX_MATCHED_LENGTH = 4096;
+
+/**
+ * Whether a glob (`*` any run, `?` one character) matches all of `text`. Linear: on a mismatch it backs
+ * up only to the last `*` (a regular expression of several `*` backtracks in the square of the length).
+ */
 export function globMatches(glob: string, text: string): boolean {
-  const re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
-  return re.test(text);
+  if (text.length > MAX_MATCHED_LENGTH) return false;
+  let g = 0;
+  let t = 0;
+  let star = -1;
+  let mark = 0;
+  while (t < text.length) {
+    if (g < glob.length && (glob[g] === '?' || glob[g] === text[t])) {
+      g++;
+      t++;
+    } else if (g < glob.length && glob[g] === '*') {
+      star = g++;
+      mark = t;
+    } else if (star !== -1) {
+      g = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.length && glob[g] === '*') g++;
+  return g === glob.length;
 }
 
 /** An item is shown when it matches `allow` (all by default) and nothing in `deny`. */

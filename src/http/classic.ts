@@ -78,7 +78,9 @@ function endpointsView(reconciler: ClassicDeps['reconciler'], key: KeySpec | und
     ...(description === undefined ? {} : { description }),
     servers: aggregateView(reconciler.servers.values(), separator, key, bundle).members.map((m) => ({ name: m.server, prefix: m.exposure.prefix })),
   });
-  return [one('/mcp', undefined), ...[...(desired?.endpoints.values() ?? [])].map((b) => one(`/mcp/@${b.name}`, b, b.description))];
+  // A bundle with none of the key's servers is not shown to it (nor served: 404).
+  const bundles = [...(desired?.endpoints.values() ?? [])].map((b) => one(`/mcp/@${b.name}`, b, b.description)).filter((e) => (e.servers as unknown[]).length > 0);
+  return [one('/mcp', undefined), ...bundles];
 }
 
 /** Where the gateway listens, as the manifest may show it: a host written with ${VAR} is named, not shown. */

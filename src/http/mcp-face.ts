@@ -21,6 +21,7 @@ import type { StatelessRegistry } from '../stateless/registry.ts';
 import { modernPost } from './modern-face.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import { AGGREGATE, type SessionRegistry } from '../sessions/registry.ts';
+import { aggregateView } from '../aggregate/view.ts';
 import type { Session } from '../sessions/session.ts';
 import { PostAnswer, StreamSink } from '../sessions/sink.ts';
 import { BASE_HEADERS, sendEmpty, sendError, sendJson, whenClientGoes } from './answer.ts';
@@ -59,7 +60,9 @@ export function mcpRoutes(deps: McpFaceDeps): Route<Serve>[] {
       // /mcp is the aggregate of every server ('@'), /mcp/@<name> a bundle ('@<name>'): no server name
       // starts with '@'.
       const endpoint = rc.params.endpoint;
-      if (endpoint !== undefined && !deps.reconciler.desired?.endpoints.has(endpoint.slice(1))) {
+      const bundle = endpoint === undefined ? undefined : deps.reconciler.desired?.endpoints.get(endpoint.slice(1));
+      // A bundle none of whose servers the key may use does not exist for it (as an unknown one).
+      if (endpoint !== undefined && (bundle === undefined || aggregateView(deps.reconciler.servers.values(), '', rc.principal, bundle).members.length === 0)) {
         return sendError(res, 404, ErrorCode.InvalidRequest, `no endpoint ${JSON.stringify(endpoint)}: bundles are /mcp/@<name> for a name under endpoints: in the manifest`);
       }
       const server = rc.params.server ?? endpoint ?? AGGREGATE.name;

@@ -29,7 +29,10 @@ export interface SessionTarget {
 }
 
 /** The aggregate endpoint's sessions: its name (no server name starts with `@`) and bounds. */
-export const AGGREGATE: SessionTarget & { readonly idleTimeoutMs: number } = { name: '@', spec: { maxSessions: 256 }, idleTimeoutMs: 30 * 60_000 };
+export const AGGREGATE: SessionTarget & { readonly idleTimeoutMs: number } = { name: '@', spec: { maxSessions: 1024 }, idleTimeoutMs: 30 * 60_000 };
+
+/** Sessions one key may hold on one aggregate endpoint (anonymous callers count as one key). */
+export const AGGREGATE_SESSIONS_PER_KEY = 64;
 
 const SWEEP_MIN_MS = 25;
 const SWEEP_MAX_MS = 10_000;
@@ -87,6 +90,14 @@ export class SessionRegistry {
    * it, which gives the place back.
    */
   create(server: SessionTarget, transport: Transport, key: KeySpec | undefined): Session | BindFailure {
+    if (server.name.startsWith('@')) {
+      // An aggregate's sessions are bounded per key: one key cannot take every place of the endpoint.
+      let mine = 0;
+      for (const s of this.#sessions.values()) if (s.server === server.name && s.key?.name === key?.name) mine++;
+      if (mine >= AGGREGATE_SESSIONS_PER_KEY) {
+        return { status: 503, code: ErrorCode.ServerUnavailable, message: `this key has ${AGGREGATE_SESSIONS_PER_KEY} sessions open on this endpoint; end one (DELETE) or let one idle out` };
+      }
+    }
     const max = server.spec.maxSessions;
     if (this.countFor(server.name) >= max) {
       return { status: 503, code: ErrorCode.ServerUnavailable, message: `server "${server.name}" has reached maxSessions (${max})` };
@@ -157,6 +168,8 @@ export class SessionRegistry {
       return { status: 404, code: ErrorCode.SessionNotFound, message: 'Session not found: it ended while initializing' };
     }
     session.bind(binding, initialize.params);
+    // A reload while it initialized may have changed what its key sees: look again now that it is bound.
+    await binding.refresh();
     // Its idle timeout is known now (its members'): the sweep may need to come sooner.
     clearTimeout(this.#sweep);
     this.#sweep = undefined;
@@ -171,14 +184,29 @@ export class SessionRegistry {
     if (server instanceof PerSessionServer) {
       const child = await server.open(initialize, session);
       if ('status' in child) return { failure: child.message };
-      child.onEnded(() => void aggregate.forget(name).then(() => aggregate.refresh()));
+      if (session.closed) {
+        // The session ended while its child started: nobody will let the child go but us.
+        await child.release();
+        return { failure: 'the session ended' };
+      }
+      child.onEnded(() => void aggregate.memberEnded(name));
       return routerBinding(child.router, child.initializeResult, child.release);
     }
     const router = server.router;
     const answer = await router.request({ ...initialize, id: `aggregate:${name}` }, { caller: session });
     if ('error' in answer.response) return { failure: answer.response.error.message };
     const disconnect = router.connect(session);
-    return routerBinding(router, answer.response.result, async () => disconnect());
+    // A shared member that goes down or comes back (with other lists, maybe): the session hears it.
+    let running = server.state === 'running';
+    const unwatch = server.onStatus((st) => {
+      const now = st.state === 'running';
+      if (now !== running) aggregate.listsChanged();
+      running = now;
+    });
+    return routerBinding(router, answer.response.result, async () => {
+      unwatch();
+      disconnect();
+    });
   }
 
   /** After a reload: ends the sessions whose key is gone or may no longer use their server. */

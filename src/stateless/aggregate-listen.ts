@@ -21,7 +21,8 @@ const LIST_CHANGED: readonly (readonly [keyof ListenFilter, string])[] = [
 ];
 
 export class AggregateListen {
-  readonly key: KeySpec | undefined;
+  /** The key as the gateway knows it now (a reload may give it other servers: the registry updates it). */
+  key: KeySpec | undefined;
   readonly bundle: string | undefined;
   readonly #subscriptionId: JsonRpcId;
   #filter: ListenFilter;

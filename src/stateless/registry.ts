@@ -87,7 +87,7 @@ export class StatelessRegistry {
   /** The aggregate endpoint's state per 2026 principal (its URI map), with the key it was last used with. */
   readonly #aggregates = new Map<string, { binding: AggregateBinding; holder: { key: KeySpec | undefined } }>();
   /** Open aggregate listen streams, with the members each holds and the view it last saw. */
-  readonly #aggregateListens = new Map<AggregateListen, { view: string; holds: Map<string, () => void> }>();
+  readonly #aggregateListens = new Map<AggregateListen, { view: string; holds: Map<string, () => void>; chain: Promise<void> }>();
   #listenSeq = 0;
   #closed = false;
   /** Set when the gateway starts to drain: calls that would park end instead. */
@@ -260,7 +260,7 @@ export class StatelessRegistry {
    */
   async aggregateListen(listen: AggregateListen): Promise<void> {
     const aggregate = this.aggregate(listen.key, listen.bundle);
-    const state = { view: '', holds: new Map<string, () => void>() };
+    const state = { view: '', holds: new Map<string, () => void>(), chain: Promise.resolve() };
     this.#aggregateListens.set(listen, state);
     const owner = async (uri: string): Promise<string | undefined> => {
       const r = await aggregate.route({ jsonrpc: '2.0', id: 0, method: 'resources/subscribe', params: { uri } });
@@ -294,13 +294,22 @@ export class StatelessRegistry {
     return members;
   }
 
-  /** After a reload: aggregate listens follow what their callers see now. */
-  async #refreshAggregateListens(): Promise<void> {
-    for (const [listen, state] of [...this.#aggregateListens]) {
-      const before = state.view;
-      listen.members(await this.#listenMembers(listen, state));
-      if (state.view !== before) listen.listsChanged();
-    }
+  /**
+   * After a reload: aggregate listens follow what their callers see now. One refresh at a time per
+   * listen, in order: a refresh begun with the old key must not land after one begun with the new.
+   */
+  #refreshAggregateListens(): Promise<void> {
+    const all = [...this.#aggregateListens].map(([listen, state]) => {
+      state.chain = state.chain.then(async () => {
+        const before = state.view;
+        const members = await this.#listenMembers(listen, state);
+        if (!this.#aggregateListens.has(listen)) return;
+        listen.members(members);
+        if (state.view !== before) listen.listsChanged();
+      });
+      return state.chain;
+    });
+    return Promise.all(all).then(() => undefined);
   }
 
   /** Opens a listen stream; it is ended by revoke(), server removal, its child's end, and close(). */
@@ -320,6 +329,7 @@ export class StatelessRegistry {
     for (const l of this.#aggregateListens.keys()) {
       const key = l.key === undefined ? undefined : keys.current(l.key) ?? keys.byName(l.key.name);
       if (l.key === undefined ? keys.enabled : key === undefined) l.end();
+      else l.key = key;
     }
     // Keys with other servers: the aggregates' views move (the gate has the new keys by now).
     for (const entry of this.#aggregates.values()) {

@@ -150,12 +150,14 @@ describe('GET /mcp/servers for a scoped key', () => {
 });
 
 describe('a server\'s tools.deny, for a key that may use the server (policy question)', () => {
-  it('a tool the manifest denies is not callable on the server\'s own URL either', async () => {
+  // The documented rule (README, "One endpoint for all servers"): a server's filters shape the aggregate
+  // endpoints; its own URL serves the server whole to whoever may use it (keys' servers are the control).
+  it("a server's filters shape the aggregate endpoints, not the server's own URL", async () => {
     const h = await startHarness(keyed(demoServer('a', '    tools: { deny: [env_names] }\n'), '[a]'));
     const onMcp = await post26(h, '/mcp', SCOPED, 'tools/call', { name: 'a__env_names', arguments: {} });
     expect(onMcp.message.error?.message).toMatch(/names no tool/);
     const own = await post26(h, '/mcp/a/mcp', SCOPED, 'tools/call', { name: 'env_names', arguments: {} });
-    expect(own.message.error, `the denied tool answered on /mcp/a/mcp: ${JSON.stringify(own.message).slice(0, 200)}`).toBeDefined();
+    expect(own.message.result).toBeDefined();
   });
 });
 
@@ -176,7 +178,7 @@ describe('odd requests on /mcp and a bundle', () => {
       { method: 'tools/list', params: { cursor: 12 } },
       { method: 'tools/list', params: { cursor: '' } },
       { method: 'tools/list', params: { cursor: 'W10' } },
-      { method: 'tools/list', params: { cursor: Buffer.from('["__proto__"]').toString('base64url') } },
+
       { method: 'resources/read', params: { uri: 7 } },
       { method: 'resources/read', params: { uri: '' } },
       { method: 'resources/subscribe', params: {} },
@@ -193,6 +195,10 @@ describe('odd requests on /mcp and a bundle', () => {
       const r26 = await post26(h, '/mcp/@only-b', SCOPED, m.method, m.params ?? {}, ++id);
       expect(r26.status >= 400 || r26.message?.error !== undefined, `2026 ${JSON.stringify(m)} → ${r26.status} ${JSON.stringify(r26.message)}`).toBe(true);
     }
+    // A cursor naming a server the caller does not see goes on with the next one it sees (a, prefix "",
+    // sorts after "__proto__"): a page of a's, nothing of b's.
+    const crafted = await post25(h, '/mcp', SCOPED, { jsonrpc: '2.0', id: ++id, method: 'tools/list', params: { cursor: Buffer.from('["__proto__"]').toString('base64url') } }, session);
+    expect((crafted.message?.result?.tools as { name: string }[]).every((t) => !t.name.startsWith('b__'))).toBe(true);
     expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
     expect(h.logs.filter((l) => l.includes('MCP request failed'))).toEqual([]);
   });
