@@ -55,6 +55,8 @@ export class AggregateBinding implements Binding {
   readonly #members = new Map<string, Promise<Binding | { readonly failure: string }>>();
   /** Which member each of the client's requests in flight went to (a cancel names it). */
   readonly #inFlight = new Map<string, Binding>();
+  /** Resource URIs this session subscribed through the aggregate, with their member. */
+  readonly #subscribed = new Map<string, string>();
   /** Walks of a whole list under way, by method: concurrent lookups share one. */
   readonly #walks = new Map<string, Promise<void>>();
   /** Discovery mode: the tools this session (a 2026 principal, on the stateless path) enabled. */
@@ -165,6 +167,7 @@ export class AggregateBinding implements Binding {
   async refresh(): Promise<void> {
     if (this.#released) return;
     const changed = this.#look();
+    if (changed) await this.#dropHiddenSubscriptions();
     const gone = [...this.#members.keys()].filter((n) => !this.#names.includes(n));
     for (const name of gone) await this.forget(name);
     if (changed || gone.length > 0) for (const method of LIST_CHANGED) this.#caller.onNotification({ jsonrpc: '2.0', method });
@@ -228,9 +231,26 @@ export class AggregateBinding implements Binding {
     if (b === undefined || 'failure' in b) return { response: errorResponse(message.id, ErrorCode.ServerUnavailable, `server "${target.server}": ${b?.failure ?? 'gone'}`) };
     this.#inFlight.set(key, b);
     try {
-      return await b.request(target.message, options);
+      const result = await b.request(target.message, options);
+      const uri = target.message.params?.uri;
+      if ('result' in result.response && typeof uri === 'string') {
+        if (m === ResourceMethod.Subscribe) this.#subscribed.set(uri, target.server);
+        else if (m === ResourceMethod.Unsubscribe) this.#subscribed.delete(uri);
+      }
+      return result;
     } finally {
       this.#inFlight.delete(key);
+    }
+  }
+
+  /** Subscriptions to URIs the caller may no longer see (a reload) are let go at their member. */
+  async #dropHiddenSubscriptions(): Promise<void> {
+    for (const [uri, server] of [...this.#subscribed]) {
+      const exposure = this.#exposure(server);
+      if (exposure !== undefined && shows(exposure.resources, uri)) continue;
+      this.#subscribed.delete(uri);
+      const b = await this.#members.get(server);
+      if (b !== undefined && !('failure' in b)) await b.request({ jsonrpc: '2.0', id: `drop:${uri}`, method: ResourceMethod.Unsubscribe, params: { uri } }, { caller: this.#caller });
     }
   }
 
@@ -406,6 +426,9 @@ export class AggregateBinding implements Binding {
     }
     let at = cursor === undefined ? 0 : names.indexOf(cursor.server);
     let childCursor = cursor?.cursor;
+    // A list from its start learns the names of servers without a prefix anew, in server order (a name
+    // a server dropped no longer hides another's; the first by name keeps a clash).
+    if (cursor === undefined && (field === 'tools' || field === 'prompts')) this.#plain.delete(field);
     if (cursor !== undefined && at === -1) {
       // Its server is gone (a reload) or was never this caller's: go on with the next one in name order
       // that this caller sees (list_changed has told it to list again anyway).

@@ -61,6 +61,13 @@ function principalInitialize(version: string): JsonRpcRequest {
   };
 }
 
+/** An aggregate listen's bookkeeping: the view it saw last, the member children it holds, its refresh queue. */
+interface ListenState {
+  view: string;
+  readonly holds: Map<string, { readonly router: Router; readonly release: () => void }>;
+  chain: Promise<void>;
+}
+
 /** Listen streams one principal may hold open on one server (each holds a connection and a keep-alive). */
 export const MAX_LISTEN_STREAMS = 16;
 
@@ -87,7 +94,7 @@ export class StatelessRegistry {
   /** The aggregate endpoint's state per 2026 principal (its URI map), with the key it was last used with. */
   readonly #aggregates = new Map<string, { binding: AggregateBinding; holder: { key: KeySpec | undefined } }>();
   /** Open aggregate listen streams, with the members each holds and the view it last saw. */
-  readonly #aggregateListens = new Map<AggregateListen, { view: string; holds: Map<string, () => void>; chain: Promise<void> }>();
+  readonly #aggregateListens = new Map<AggregateListen, ListenState>();
   #listenSeq = 0;
   #closed = false;
   /** Set when the gateway starts to drain: calls that would park end instead. */
@@ -188,6 +195,8 @@ export class StatelessRegistry {
     clearTimeout(child.idle);
     this.#forget(server, principal, child);
     for (const l of this.#listens) if (l.router === child.router) l.end();
+    // Aggregate listens tapping it move to the principal's next child.
+    if ([...this.#aggregateListens.values()].some((st) => [...st.holds.values()].some((held) => held.router === child.router))) void this.#refreshAggregateListens();
     this.#log.debug({ server, reason }, 'a 2026 principal child ended');
   }
 
@@ -260,7 +269,7 @@ export class StatelessRegistry {
    */
   async aggregateListen(listen: AggregateListen): Promise<void> {
     const aggregate = this.aggregate(listen.key, listen.bundle);
-    const state = { view: '', holds: new Map<string, () => void>(), chain: Promise.resolve() };
+    const state: ListenState = { view: '', holds: new Map(), chain: Promise.resolve() };
     this.#aggregateListens.set(listen, state);
     const owner = async (uri: string): Promise<string | undefined> => {
       const r = await aggregate.route({ jsonrpc: '2.0', id: 0, method: 'resources/subscribe', params: { uri } });
@@ -268,13 +277,13 @@ export class StatelessRegistry {
     };
     await listen.open(await this.#listenMembers(listen, state), owner, () => {
       this.#aggregateListens.delete(listen);
-      for (const release of state.holds.values()) release();
+      for (const held of state.holds.values()) held.release();
       state.holds.clear();
     });
   }
 
   /** The members an aggregate listen taps now (each held while tapped), and whether the view moved. */
-  async #listenMembers(listen: AggregateListen, state: { view: string; holds: Map<string, () => void> }): Promise<ListenMember[]> {
+  async #listenMembers(listen: AggregateListen, state: ListenState): Promise<ListenMember[]> {
     const view = this.aggregate(listen.key, listen.bundle).view();
     state.view = JSON.stringify(view);
     const members: ListenMember[] = [];
@@ -283,12 +292,17 @@ export class StatelessRegistry {
       if (server === undefined) continue;
       const b = await this.binding(server, listen.key?.name ?? '');
       if ('status' in b) continue;
-      if (!state.holds.has(name)) state.holds.set(name, b.hold());
+      // Held per child: a member whose per-principal child was replaced holds the new one.
+      const held = state.holds.get(name);
+      if (held?.router !== b.router) {
+        held?.release();
+        state.holds.set(name, { router: b.router, release: b.hold() });
+      }
       members.push({ server: name, router: b.router });
     }
-    for (const [name, release] of state.holds) {
+    for (const [name, held] of state.holds) {
       if (members.some((m) => m.server === name)) continue;
-      release();
+      held.release();
       state.holds.delete(name);
     }
     return members;

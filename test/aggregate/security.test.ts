@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { closeAll, demoServer, manifest, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
 import { textOf } from '../helpers/mcp-client.ts';
-import { ALL, SCOPED, bearer, init25, keyed, listen26, post25, post26, session25, type OpenListen } from './review-helpers.ts';
+import { ALL, SCOPED, bearer, init25, keyed, listen26, post25, post26, session25, type OpenListen } from './wire-helpers.ts';
 
 const clients = new Set<Client>();
 const listens = new Set<OpenListen>();

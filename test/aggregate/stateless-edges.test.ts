@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, demoServer, manifest, startHarness, waitFor, type Json } from '../helpers/gateway.ts';
 import { conformanceServer } from '../stateless/helpers.ts';
-import { ALL, SCOPED, keyed, listen26, post26, type OpenListen } from './review-helpers.ts';
+import { ALL, SCOPED, keyed, listen26, post26, type OpenListen } from './wire-helpers.ts';
 
 const listens = new Set<OpenListen>();
 afterEach(async () => {

@@ -9,7 +9,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { alive, closeAll, demoServer, getJson, manifest, running, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
 import { textOf } from '../helpers/mcp-client.ts';
-import { LISTS_CHILD, SCOPED, bearer, keyed, listsServer, post26 } from './review-helpers.ts';
+import { LISTS_CHILD, SCOPED, bearer, keyed, listsServer, post26 } from './wire-helpers.ts';
 
 const clients = new Set<Client>();
 afterEach(async () => {
