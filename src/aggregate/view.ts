@@ -2,7 +2,7 @@
 // bundle's list for /mcp/@<bundle>, in name order, each with its exposure; the separator; the bundle's
 // and the key's tool globs.
 import { mayUse } from '../auth/keys.ts';
-import type { EndpointSpec, Exposure, KeySpec } from '../config/types.ts';
+import type { Desired, EndpointSpec, Exposure, KeySpec } from '../config/types.ts';
 import type { AggregateView } from './aggregate-binding.ts';
 
 export function aggregateView(
@@ -23,4 +23,19 @@ export function aggregateView(
 /** The session-target name of an aggregate: `@` for /mcp, `@<bundle>` for a bundle. */
 export function aggregateName(bundle: string | undefined): string {
   return bundle === undefined ? '@' : `@${bundle}`;
+}
+
+/**
+ * The view of `/mcp` (no bundle) or of a bundle, from the manifest now; a bundle a reload removed shows
+ * nothing (its sessions end at their next request's 404).
+ */
+export function currentView(
+  desired: Desired | undefined,
+  servers: Iterable<{ readonly name: string; readonly spec: { readonly exposure: Exposure } }>,
+  key: KeySpec | undefined,
+  bundle: string | undefined,
+): AggregateView {
+  const spec = bundle === undefined ? undefined : desired?.endpoints.get(bundle);
+  if (bundle !== undefined && spec === undefined) return { members: [], separator: desired?.separator ?? '__', tools: [] };
+  return aggregateView(servers, desired?.separator ?? '__', key, spec);
 }

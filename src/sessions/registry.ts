@@ -7,7 +7,7 @@ import type { KeySpec } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import { ErrorCode, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type JsonRpcRequest } from '../protocol/jsonrpc.ts';
 import { AggregateBinding, type AggregateView } from '../aggregate/aggregate-binding.ts';
-import { aggregateView } from '../aggregate/view.ts';
+import { currentView } from '../aggregate/view.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { ManagedServer } from '../supervisor/managed-server.ts';
 import { PerSessionServer } from '../supervisor/per-session-server.ts';
@@ -147,13 +147,7 @@ export class SessionRegistry {
    */
   async bindAggregate(session: Session, initialize: JsonRpcRequest, serverInfo: Record<string, unknown>, bundle?: string): Promise<Binding | BindFailure> {
     session.initializing = true;
-    const view = (): AggregateView => {
-      const desired = this.#reconciler.desired;
-      const spec = bundle === undefined ? undefined : desired?.endpoints.get(bundle);
-      // A bundle removed by a reload shows nothing (its sessions end at their next request's 404).
-      if (bundle !== undefined && spec === undefined) return { members: [], separator: '__', tools: [] };
-      return aggregateView(this.#reconciler.servers.values(), desired?.separator ?? '__', session.key, spec);
-    };
+    const view = (): AggregateView => currentView(this.#reconciler.desired, this.#reconciler.servers.values(), session.key, bundle);
     const onClash = (what: string): void => this.#log.warn({ endpoint: session.server }, what);
     const onRouted = (server: string, method: string): void => this.onAggregateRouted(session.server, server, method);
     const binding: AggregateBinding = new AggregateBinding(view, (name) => this.#openMember(session, name, initialize, binding), session, serverInfo, true, onClash, onRouted);

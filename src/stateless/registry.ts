@@ -12,7 +12,7 @@ import type { ManagedServer } from '../supervisor/managed-server.ts';
 import { PerSessionServer } from '../supervisor/per-session-server.ts';
 import { REPLICA_ID } from '../replica.ts';
 import { AggregateBinding, type AggregateView } from '../aggregate/aggregate-binding.ts';
-import { aggregateView } from '../aggregate/view.ts';
+import { currentView } from '../aggregate/view.ts';
 import { routerBinding, type Binding } from '../sessions/binding.ts';
 import type { KeySpec } from '../config/types.ts';
 import { ListenStream } from './listen-stream.ts';
@@ -210,12 +210,7 @@ export class StatelessRegistry {
     let entry = this.#aggregates.get(id);
     if (entry === undefined) {
       const holder = { key };
-      const visible = (): AggregateView => {
-        const desired = this.#reconciler.desired;
-        const spec = bundle === undefined ? undefined : desired?.endpoints.get(bundle);
-        if (bundle !== undefined && spec === undefined) return { members: [], separator: '__', tools: [] };
-        return aggregateView(this.#reconciler.servers.values(), desired?.separator ?? '__', holder.key, spec);
-      };
+      const visible = (): AggregateView => currentView(this.#reconciler.desired, this.#reconciler.servers.values(), holder.key, bundle);
       const open = async (name: string): Promise<Binding | { failure: string }> => {
         const server = this.#reconciler.servers.get(name);
         if (server === undefined) return { failure: 'not in the manifest' };

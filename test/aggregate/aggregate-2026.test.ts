@@ -6,6 +6,7 @@ import { Client as V2Client, StreamableHTTPClientTransport as V2Transport, type 
 import { closeAll, demoServer, getJson, manifest, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
 import { textOf } from '../helpers/mcp-client.ts';
 import { CONFORMANCE, V2026 } from '../stateless/helpers.ts';
+import { allToolNames as allTools } from './walk.ts';
 
 const clients = new Set<V2Client>();
 afterEach(async () => {
@@ -22,16 +23,6 @@ async function connect(h: Harness, setup?: (c: V2Client) => void, capabilities: 
   return client;
 }
 
-async function allTools(client: V2Client): Promise<string[]> {
-  const names: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await client.listTools(cursor === undefined ? {} : { cursor });
-    names.push(...page.tools.map((t) => t.name));
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  return names;
-}
 
 const SERVERS = demoServer('a') + demoServer('c', '    sharing: per-session\n') + `  conf:\n    command: node\n    args: [${JSON.stringify(CONFORMANCE)}]\n    clientCapabilities: [sampling, elicitation, roots]\n`;
 

@@ -8,6 +8,7 @@ import { parseManifest } from '../../src/config/load.ts';
 import { globMatches, resolveName, shows, decodeCursor, encodeCursor } from '../../src/aggregate/names.ts';
 import { closeAll, demoServer, getJson, manifest, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
 import { closeClients, connect as connectLegacyOrNot, textOf } from '../helpers/mcp-client.ts';
+import { allToolNames as toolNames } from './walk.ts';
 
 const connectLegacy = (url: string) => connectLegacyOrNot(url, { legacy: true });
 
@@ -26,16 +27,6 @@ async function connect(h: Harness, path = '/mcp'): Promise<Client> {
   return client;
 }
 
-async function toolNames(client: Client): Promise<string[]> {
-  const names: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await client.listTools(cursor === undefined ? {} : { cursor });
-    names.push(...page.tools.map((t) => t.name));
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  return names;
-}
 
 async function pidOf(h: Harness, name: string): Promise<string> {
   const rows = (await getJson(`${h.url}/mcp/servers`)).servers as { name: string; pid: number | null }[];

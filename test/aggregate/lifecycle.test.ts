@@ -10,6 +10,7 @@ import { ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } 
 import { alive, closeAll, demoServer, getJson, manifest, running, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
 import { textOf } from '../helpers/mcp-client.ts';
 import { LISTS_CHILD, SCOPED, bearer, keyed, listsServer, post26 } from './wire-helpers.ts';
+import { allToolNames as allTools } from './walk.ts';
 
 const clients = new Set<Client>();
 afterEach(async () => {
@@ -26,16 +27,6 @@ async function connect(h: Harness, key?: string, setup?: (c: Client) => void): P
   return client;
 }
 
-async function allTools(client: Client): Promise<string[]> {
-  const names: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await client.listTools(cursor === undefined ? {} : { cursor });
-    names.push(...page.tools.map((t) => t.name));
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  return names;
-}
 
 async function outcome(p: Promise<unknown>): Promise<string> {
   try {
