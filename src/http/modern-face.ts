@@ -10,6 +10,7 @@ import { AGGREGATE } from '../sessions/registry.ts';
 import {
   ALL_PROTOCOL_VERSIONS,
   INPUT_REQUIRED_METHODS,
+  Meta,
   ModernMethod,
   REMOVED_METHODS,
   checkModernRequest,
@@ -169,7 +170,8 @@ function call(
     return fail(res, 400, message.id, ErrorCode.InvalidParams, mrtr ? 'Invalid params: inputResponses must be an object of results by key' : `Invalid params: ${message.method} takes no inputResponses`);
   }
   if (requestState !== undefined && !mrtr) return fail(res, 400, message.id, ErrorCode.InvalidParams, `Invalid params: ${message.method} takes no requestState`);
-  const capabilities = new Set(Object.keys((params?._meta as Record<string, Record<string, unknown>>)['io.modelcontextprotocol/clientCapabilities']!));
+  // checkModernRequest has made sure _meta holds the capabilities object.
+  const capabilities = new Set(Object.keys((params?._meta as Record<string, Record<string, unknown>>)[Meta.ClientCapabilities]!));
   const principal = rc.principal?.name ?? '';
   let digest: string;
   try {

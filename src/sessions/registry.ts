@@ -132,8 +132,13 @@ export class SessionRegistry {
     } finally {
       session.initializing = false;
     }
+    return this.#attach(session, binding, initialize);
+  }
+
+  /** Binds `session` to what its initialize opened, unless it ended meanwhile (then that is let go). */
+  async #attach<B extends Binding>(session: Session, binding: B, initialize: JsonRpcRequest): Promise<B | BindFailure> {
     if (session.closed) {
-      // Ended while its initialize was answered (a removed key, shutdown): let the child go again.
+      // Ended while its initialize was answered (a removed key, shutdown): let the child(ren) go again.
       await binding.release();
       return { status: 404, code: ErrorCode.SessionNotFound, message: 'Session not found: it ended while initializing' };
     }
@@ -157,11 +162,8 @@ export class SessionRegistry {
     } finally {
       session.initializing = false;
     }
-    if (session.closed) {
-      await binding.release();
-      return { status: 404, code: ErrorCode.SessionNotFound, message: 'Session not found: it ended while initializing' };
-    }
-    session.bind(binding, initialize.params);
+    const attached = await this.#attach(session, binding, initialize);
+    if ('status' in attached) return attached;
     // A reload while it initialized may have changed what its key sees: look again now that it is bound.
     await binding.refresh();
     // Its idle timeout is known now (its members'): the sweep may need to come sooner.
