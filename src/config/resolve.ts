@@ -2,8 +2,9 @@
 // (server, then `defaults`, then built-in, field by field), durations in ms, paths absolute.
 import path from 'node:path';
 import { parseDuration } from './duration.ts';
+import { parseByteSize, parseCpuPercent } from './quantity.ts';
 import { createHash } from 'node:crypto';
-import type { AuthSpec, ClientCapability, Desired, EndpointSpec, ItemFilter, KeySpec, ListenSpec, RateLimitSpec, RestartPolicy, RestartSpec, ScheduleSpec, ServerSpec, Sharing } from './types.ts';
+import type { AuthSpec, ClientCapability, Desired, EndpointSpec, ItemFilter, KeySpec, LimitsSpec, ListenSpec, LivenessSpec, RateLimitSpec, RestartPolicy, RestartSpec, RolloutMode, ScheduleSpec, ServerSpec, Sharing, StartMode } from './types.ts';
 
 type DurationIn = string | number;
 
@@ -25,6 +26,25 @@ interface TuningIn {
   maxInFlight?: number;
   queueTimeout?: DurationIn;
   inheritEnv?: boolean;
+  rollout?: RolloutMode;
+  drainTimeout?: DurationIn;
+  liveness?: false | LivenessIn;
+  start?: StartMode;
+  idleStop?: DurationIn;
+  limits?: LimitsIn;
+}
+
+interface LivenessIn {
+  interval?: DurationIn;
+  timeout?: DurationIn;
+  failures?: number;
+}
+
+interface LimitsIn {
+  memory?: string | number;
+  cpu?: string | number;
+  files?: number;
+  processes?: number;
 }
 
 interface ServerIn extends TuningIn {
@@ -118,6 +138,9 @@ const BUILTIN = {
   maxSessions: 100,
   maxInFlight: 64,
   queueTimeout: '5s',
+  drainTimeout: '30s',
+  liveness: { interval: '30s', timeout: '10s', failures: 3 },
+  onDemandIdleStop: '10m',
   rateLimit: { rps: 50 } as RateLimitIn,
 };
 
@@ -220,6 +243,7 @@ function resolveAuth(a: AuthIn, secretEnvNames: readonly string[]): AuthSpec {
 /** `fromFile`: the server's env files' variables; those its own `env` sets are dropped (`env` wins). */
 function resolveServer(name: string, s: ServerIn, d: TuningIn, dir: string, fromFile: Readonly<Record<string, string>>): ServerSpec {
   const env = s.env ?? {};
+  const startMode = s.start ?? d.start ?? 'always';
   const spec: ServerSpec = {
     name,
     command: s.command,
@@ -231,6 +255,7 @@ function resolveServer(name: string, s: ServerIn, d: TuningIn, dir: string, from
     sharing: s.sharing ?? 'shared',
     clientCapabilities: Object.freeze([...(s.clientCapabilities ?? [])]),
     inheritEnv: s.inheritEnv ?? d.inheritEnv ?? false,
+    limits: resolveLimits(s.limits ?? d.limits ?? {}),
     restart: resolveRestart(s.restart ?? {}, d.restart ?? {}),
     startTimeoutMs: ms(s.startTimeout ?? d.startTimeout ?? BUILTIN.startTimeout),
     stopTimeoutMs: ms(s.stopTimeout ?? d.stopTimeout ?? BUILTIN.stopTimeout),
@@ -250,6 +275,11 @@ function resolveServer(name: string, s: ServerIn, d: TuningIn, dir: string, from
       resources: itemFilter(s.resources),
       overrides: Object.freeze(Object.fromEntries(Object.entries(s.tools?.override ?? {}).map(([k, v]) => [k, Object.freeze({ ...v })]))),
     }),
+    rollout: s.rollout ?? d.rollout ?? 'overlap',
+    drainTimeoutMs: ms(s.drainTimeout ?? d.drainTimeout ?? BUILTIN.drainTimeout),
+    liveness: resolveLiveness(s.liveness, d.liveness),
+    start: startMode,
+    idleStopMs: ms(s.idleStop ?? d.idleStop ?? (startMode === 'on-demand' ? BUILTIN.onDemandIdleStop : 0)),
   };
   return Object.freeze(spec);
 }
@@ -263,6 +293,29 @@ function itemFilter(f: FilterIn | undefined): ItemFilter {
 
 function schedule(s: { restart: string; timezone?: string }): ScheduleSpec {
   return Object.freeze(s.timezone === undefined ? { restart: s.restart } : { restart: s.restart, timezone: s.timezone });
+}
+
+/** false at either level turns pings off; objects merge field by field (server over defaults over built-in). */
+function resolveLiveness(s: false | LivenessIn | undefined, d: false | LivenessIn | undefined): LivenessSpec | null {
+  if (s === false || (s === undefined && d === false)) return null;
+  const base = d === false ? {} : (d ?? {});
+  const own = s ?? {};
+  return Object.freeze({
+    intervalMs: ms(own.interval ?? base.interval ?? BUILTIN.liveness.interval),
+    timeoutMs: ms(own.timeout ?? base.timeout ?? BUILTIN.liveness.timeout),
+    failures: own.failures ?? base.failures ?? BUILTIN.liveness.failures,
+  });
+}
+
+function resolveLimits(l: LimitsIn): LimitsSpec {
+  const memoryBytes = l.memory === undefined ? undefined : parseByteSize(l.memory);
+  const cpuPercent = l.cpu === undefined ? undefined : parseCpuPercent(l.cpu);
+  return Object.freeze({
+    ...(memoryBytes === undefined ? {} : { memoryBytes }),
+    ...(cpuPercent === undefined ? {} : { cpuPercent }),
+    ...(l.files === undefined ? {} : { files: l.files }),
+    ...(l.processes === undefined ? {} : { processes: l.processes }),
+  });
 }
 
 function resolveRestart(s: RestartIn, d: RestartIn): RestartSpec {

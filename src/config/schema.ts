@@ -45,7 +45,12 @@ export function checkManifest(data: unknown): SchemaProblem[] {
   if (validateManifest(data)) return [];
   const seen = new Set<string>();
   const out: SchemaProblem[] = [];
-  for (const e of validateManifest.errors ?? []) {
+  const errors = validateManifest.errors ?? [];
+  // `false or a map` (liveness): a map with a bad field fails both branches; the field's own error says
+  // what to fix, the branch errors at its parent would only confuse.
+  const nested = (e: ErrorObject): boolean => errors.some((o) => o.instancePath.startsWith(`${e.instancePath}/`));
+  for (const e of errors) {
+    if ((e.keyword === 'oneOf' || e.keyword === 'const') && nested(e)) continue;
     const p = describe(e);
     if (p === undefined) continue;
     const id = JSON.stringify([p.path, p.target, p.message]);
@@ -107,6 +112,12 @@ const CRON_FIELDS: Readonly<Record<string, string>> = {
   dayOfWeek: 'weekday',
 };
 
+/** What a value failing a pattern of the schema should look like, by pattern. */
+const PATTERN_HINTS: Readonly<Record<string, string>> = {
+  [String((manifestSchema.$defs as Record<string, { pattern?: string }>).byteSize?.pattern)]: 'invalid size; use a number with a unit K, M or G, e.g. 512M or 1.5G',
+  '^[0-9]+(\\.[0-9]+)?%$': 'invalid CPU share; use a percentage of one core, e.g. 50%, or a number of cores, e.g. 2',
+};
+
 const DURATION_HINT = 'invalid duration; use a number with a unit, e.g. 500ms, 5s, 2m';
 const DURATION_TOO_LONG = `too long; a duration is at most ${MAX_DURATION_TEXT} (about 24.8 days): Node timers cannot hold longer`;
 
@@ -156,7 +167,12 @@ function describe(e: ErrorObject): SchemaProblem | undefined {
       return value(`${at}: must be ${wanted.join(' or ')}${hint}`);
     }
     case 'const':
+      if (params.allowedValue === false) return value(`${at}: must be false (off) or a map of settings`);
       return value(`${at}: must be ${JSON.stringify(params.allowedValue)}`);
+    case 'oneOf':
+      return undefined; // its branches said what is wrong (see checkManifest)
+    case 'pattern':
+      return value(`${at}: ${PATTERN_HINTS[String(params.pattern)] ?? 'is not in the expected form'}`);
     case 'enum':
       return value(`${at}: must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}`);
     case 'format':

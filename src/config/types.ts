@@ -15,6 +15,28 @@ export interface RestartSpec {
   readonly limit: { readonly count: number; readonly windowMs: number };
 }
 
+/** overlap: new child first, then swap, then drain the old; replace: old child stopped first. */
+export type RolloutMode = 'overlap' | 'replace';
+
+/** always: started at boot; on-demand: started by the first request that needs it. */
+export type StartMode = 'always' | 'on-demand';
+
+/** Pings for a child that has gone quiet; `failures` missed in a row restart it (Unresponsive). */
+export interface LivenessSpec {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly failures: number;
+}
+
+/** What the OS holds the child to; absent fields are not limited. Applied at spawn (a change restarts). */
+export interface LimitsSpec {
+  readonly memoryBytes?: number;
+  /** Percent of one CPU: 50 is half a core, 200 two cores. */
+  readonly cpuPercent?: number;
+  readonly files?: number;
+  readonly processes?: number;
+}
+
 export interface ScheduleSpec {
   /** A node-cron expression: five fields, or six with seconds first. */
   readonly restart: string;
@@ -66,6 +88,7 @@ export interface ServerSpec {
   readonly clientCapabilities: readonly ClientCapability[];
   /** Pass the gateway's whole environment (minus its keys) instead of the safe base. */
   readonly inheritEnv: boolean;
+  readonly limits: LimitsSpec;
   /** Fields the supervisor and router apply in place, without a restart. */
   readonly restart: RestartSpec;
   readonly startTimeoutMs: number;
@@ -80,6 +103,14 @@ export interface ServerSpec {
   readonly queueTimeoutMs: number;
   readonly schedule?: ScheduleSpec;
   readonly exposure: Exposure;
+  readonly rollout: RolloutMode;
+  /** How long an old child may finish its requests after an overlap rollout swapped it out. */
+  readonly drainTimeoutMs: number;
+  /** null: never pinged. */
+  readonly liveness: LivenessSpec | null;
+  readonly start: StartMode;
+  /** Stop the shared child after this long unused (state `idle`); 0: never. */
+  readonly idleStopMs: number;
 }
 
 export interface ListenSpec {

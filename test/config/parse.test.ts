@@ -43,7 +43,7 @@ describe('parseManifest: positions of each kind of error', () => {
 
   it('unknown key, at the key, with the closest allowed one', () => {
     expect(errorsOf(lines('version: 1', 'servers:', '  demo:', '    command: node', '    comand: node'))).toEqual([
-      '5:5: unknown key "comand" in server "demo"; did you mean "command"? allowed: command, args, env, envFile, cwd, restart, startTimeout, stopTimeout, requestTimeout, requestTimeoutMax, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout, prefix, tools, prompts, resources',
+      '5:5: unknown key "comand" in server "demo"; did you mean "command"? allowed: command, args, env, envFile, cwd, restart, startTimeout, stopTimeout, requestTimeout, requestTimeoutMax, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout, prefix, tools, prompts, resources, rollout, drainTimeout, liveness, start, idleStop, limits',
     ]);
     const [top] = errorsOf(lines('version: 1', 'servers: {}', 'xyzzy: 1'));
     expect(top).toBe('3:1: unknown key "xyzzy" at the top level; allowed: version, envFile, listen, defaults, servers, auth, aggregate, endpoints');
@@ -158,7 +158,7 @@ describe('parseManifest: positions of each kind of error', () => {
       '8:19: servers.demo.startTimeout: invalid duration; use a number with a unit, e.g. 500ms, 5s, 2m',
       '9:26: servers.demo.schedule.restart: invalid cron expression; use 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. "0 4 * * *"',
       '9:45: servers.demo.schedule.timezone: unknown time zone; use an IANA name such as Europe/Berlin or UTC',
-      '10:5: unknown key "typo" in server "demo"; allowed: command, args, env, envFile, cwd, restart, startTimeout, stopTimeout, requestTimeout, requestTimeoutMax, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout, prefix, tools, prompts, resources',
+      '10:5: unknown key "typo" in server "demo"; allowed: command, args, env, envFile, cwd, restart, startTimeout, stopTimeout, requestTimeout, requestTimeoutMax, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout, prefix, tools, prompts, resources, rollout, drainTimeout, liveness, start, idleStop, limits',
       '11:3: server name "bad name" is not URL-safe; use letters, digits, "-" and "_" (at most 63, starting with a letter or digit)',
     ]);
   });
@@ -234,6 +234,12 @@ describe('parseManifest: the resolved Desired', () => {
       maxInFlight: 64,
       queueTimeoutMs: 5000,
       exposure: { prefix: 'demo', tools: {}, prompts: {}, resources: {}, overrides: {} },
+      limits: {},
+      rollout: 'overlap',
+      drainTimeoutMs: 30_000,
+      liveness: { intervalMs: 30_000, timeoutMs: 10_000, failures: 3 },
+      start: 'always',
+      idleStopMs: 0,
     });
     expect(d.separator).toBe('__');
     expect(d.endpoints.size).toBe(0);
@@ -394,5 +400,59 @@ describe('parseManifest: the resolved Desired', () => {
     const bad = parseManifest(FILE, 'version: 1\n', {});
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('parseManifest: supervision settings', () => {
+  it('merges liveness field by field, and false at either level turns it off', () => {
+    const d = desiredOf(`version: 1
+defaults:
+  liveness: { interval: 5s }
+servers:
+  a: { command: node, liveness: { failures: 2 } }
+  b: { command: node, liveness: false }
+  c: { command: node }
+`);
+    expect(d.servers.get('a')?.liveness).toEqual({ intervalMs: 5000, timeoutMs: 10_000, failures: 2 });
+    expect(d.servers.get('b')?.liveness).toBeNull();
+    expect(d.servers.get('c')?.liveness).toEqual({ intervalMs: 5000, timeoutMs: 10_000, failures: 3 });
+    const off = desiredOf(`version: 1\ndefaults: { liveness: false }\nservers:\n  a: { command: node }\n  b: { command: node, liveness: { interval: 1s } }\n`);
+    expect(off.servers.get('a')?.liveness).toBeNull();
+    expect(off.servers.get('b')?.liveness).toEqual({ intervalMs: 1000, timeoutMs: 10_000, failures: 3 });
+  });
+
+  it('on-demand servers stop after 10m idle by default; always servers never, unless told', () => {
+    const d = desiredOf(`version: 1
+servers:
+  a: { command: node, start: on-demand }
+  b: { command: node, start: on-demand, idleStop: 0 }
+  c: { command: node, idleStop: 2m }
+  d: { command: node }
+`);
+    expect(d.servers.get('a')).toMatchObject({ start: 'on-demand', idleStopMs: 600_000 });
+    expect(d.servers.get('b')).toMatchObject({ start: 'on-demand', idleStopMs: 0 });
+    expect(d.servers.get('c')).toMatchObject({ start: 'always', idleStopMs: 120_000 });
+    expect(d.servers.get('d')).toMatchObject({ start: 'always', idleStopMs: 0 });
+  });
+
+  it('reads limits in units of 1024 and CPU as a share of one core', () => {
+    const d = desiredOf(`version: 1
+servers:
+  a: { command: node, limits: { memory: 512M, cpu: 50%, files: 1024, processes: 64 } }
+  b: { command: node, limits: { memory: 1.5GiB, cpu: 2 } }
+  c: { command: node, limits: { memory: 1048576 } }
+`);
+    expect(d.servers.get('a')?.limits).toEqual({ memoryBytes: 512 * 1024 ** 2, cpuPercent: 50, files: 1024, processes: 64 });
+    expect(d.servers.get('b')?.limits).toEqual({ memoryBytes: 1.5 * 1024 ** 3, cpuPercent: 200 });
+    expect(d.servers.get('c')?.limits).toEqual({ memoryBytes: 1048576 });
+  });
+
+  it('refuses a size or share it cannot read, at its place', () => {
+    const text = errorsOf(`version: 1\nservers:\n  a: { command: node, limits: { memory: lots, cpu: half }, rollout: sideways }\n`).join('\n');
+    expect(text).toMatch(/3:\d+: servers\.a\.limits\.memory: invalid size; use a number with a unit K, M or G/);
+    expect(text).toMatch(/3:\d+: servers\.a\.limits\.cpu: invalid CPU share/);
+    expect(errorsOf(`version: 1\nservers:\n  a: { command: node, liveness: { interval: soon } }\n`)).toEqual([expect.stringMatching(/^3:\d+: servers\.a\.liveness\.interval: invalid duration/)]);
+    expect(errorsOf(`version: 1\nservers:\n  a: { command: node, liveness: true }\n`)).toEqual([expect.stringMatching(/servers\.a\.liveness: must be false \(off\) or a map of settings/)]);
+    expect(text).toMatch(/rollout: must be one of overlap, replace/);
   });
 });

@@ -25,6 +25,12 @@ function spec(name: string, over: Partial<ServerSpec> = {}): ServerSpec {
     maxInFlight: 64,
     queueTimeoutMs: 5000,
     exposure: { prefix: name, tools: {}, prompts: {}, resources: {}, overrides: {} },
+    limits: {},
+    rollout: 'overlap',
+    drainTimeoutMs: 30000,
+    liveness: null,
+    start: 'always',
+    idleStopMs: 0,
     ...over,
   };
 }
