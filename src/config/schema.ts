@@ -49,8 +49,11 @@ export function checkManifest(data: unknown): SchemaProblem[] {
   // `false or a map` (liveness): a map with a bad field fails both branches; the field's own error says
   // what to fix, the branch errors at its parent would only confuse.
   const nested = (e: ErrorObject): boolean => errors.some((o) => o.instancePath.startsWith(`${e.instancePath}/`));
+  const branches = errors.filter((e) => e.keyword === 'oneOf').map((e) => ({ at: e.instancePath, schema: `${e.schemaPath}/`, nested: nested(e) }));
   for (const e of errors) {
-    if ((e.keyword === 'oneOf' || e.keyword === 'const') && nested(e)) continue;
+    // Without a nested error, the oneOf says it once; with one, that error says it.
+    const branch = branches.find((b) => b.at === e.instancePath);
+    if (branch !== undefined && (e.keyword === 'oneOf' ? branch.nested : e.schemaPath.startsWith(branch.schema))) continue;
     const p = describe(e);
     if (p === undefined) continue;
     const id = JSON.stringify([p.path, p.target, p.message]);
@@ -167,10 +170,9 @@ function describe(e: ErrorObject): SchemaProblem | undefined {
       return value(`${at}: must be ${wanted.join(' or ')}${hint}`);
     }
     case 'const':
-      if (params.allowedValue === false) return value(`${at}: must be false (off) or a map of settings`);
       return value(`${at}: must be ${JSON.stringify(params.allowedValue)}`);
     case 'oneOf':
-      return undefined; // its branches said what is wrong (see checkManifest)
+      return value(`${at}: must be false (off) or a map of settings`); // liveness, the one oneOf
     case 'pattern':
       return value(`${at}: ${PATTERN_HINTS[String(params.pattern)] ?? 'is not in the expected form'}`);
     case 'enum':
