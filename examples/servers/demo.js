@@ -9,7 +9,9 @@
 // and one resource per name under demo://notes/<name>, subscribable.
 // Test switches (environment): DEMO_NOISE=1 writes a non-JSON line to stdout at start; DEMO_TRACE=1 logs
 // every method received to stderr; DEMO_STUBBORN=1 ignores SIGTERM and the end of stdin;
-// DEMO_INIT_DELAY_MS answers initialize that much later (a slow first start).
+// DEMO_INIT_DELAY_MS answers initialize that much later (a slow first start); DEMO_EXTRA_TOOL=<name>
+// lists one more tool of that name (a new version of the server, as a rollout sees it); DEMO_HANG_AFTER_MS
+// blocks the event loop for good that long after start (a deadlocked child, as liveness pings see it).
 import { createInterface } from 'node:readline';
 
 const PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
@@ -102,6 +104,14 @@ const tools = [
     inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
   },
 ];
+if (process.env.DEMO_EXTRA_TOOL) {
+  tools.push({ name: process.env.DEMO_EXTRA_TOOL, description: 'A tool only this version has.', inputSchema: { type: 'object', properties: {} } });
+}
+if (process.env.DEMO_HANG_AFTER_MS) {
+  setTimeout(() => {
+    for (;;); // never returns: no message is read or written again
+  }, Number(process.env.DEMO_HANG_AFTER_MS));
+}
 
 function send(message) {
   process.stdout.write(JSON.stringify(message) + '\n');

@@ -124,6 +124,13 @@ export const CAPABILITY_OF_METHOD: Readonly<Record<string, 'sampling' | 'elicita
   'roots/list': 'roots',
 };
 
+/** The lists a server may declare (by capability), the method that reads each, and the notification that says it changed. */
+export const LISTS = [
+  { capability: 'tools', method: 'tools/list', changed: 'notifications/tools/list_changed' },
+  { capability: 'prompts', method: 'prompts/list', changed: 'notifications/prompts/list_changed' },
+  { capability: 'resources', method: 'resources/list', changed: 'notifications/resources/list_changed' },
+] as const;
+
 export const ResourceMethod = {
   Subscribe: 'resources/subscribe',
   Unsubscribe: 'resources/unsubscribe',

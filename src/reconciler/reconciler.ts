@@ -237,7 +237,13 @@ export class Reconciler {
       const server = this.#servers.get(c.name)!;
       const spec = desired.servers.get(c.name)!;
       server.update(spec);
-      void (spec.enabled ? server.restart() : server.stop('Disabled'));
+      if (!spec.enabled) {
+        void server.stop('Disabled');
+        continue;
+      }
+      void (server.state === 'stopped' ? server.start() : server.rollout()).then((s) => {
+        if (s.reason === 'RolloutFailed' && s.rolloutFailure !== null) this.#rolloutFailed(c.name, s.rolloutFailure.error, desired);
+      });
     }
     for (const name of [...p.start, ...replaced]) {
       const spec = desired.servers.get(name)!;
@@ -250,6 +256,16 @@ export class Reconciler {
       this.#servers.set(name, server);
       void (spec.enabled ? server.start() : server.stop('Disabled'));
     }
+  }
+
+  /**
+   * A rollout this pass started did not complete: the reload summary says so beside the plan (the server's
+   * status has the details). The manifest still counts as applied: the next change of it tries again.
+   */
+  #rolloutFailed(name: string, error: string, desired: Desired): void {
+    if (this.#status.appliedHash !== desired.hash) return; // a later manifest has been applied since
+    const reason = withoutEnvValues(error, desired, this.#deps.env);
+    this.#status = { ...this.#status, lastPlan: `${this.#status.lastPlan ?? ''}; rollout of ${name} failed (${reason}); its old child keeps serving` };
   }
 
   async #remove(name: string): Promise<void> {

@@ -15,6 +15,18 @@ import {
 import { Slots } from './slots.ts';
 import type { Availability, Caller, FailureKind, Observer, RequestOptions, RouteResult } from './types.ts';
 
+/**
+ * A child process the table writes to. A router has one current child, and during a rollout also the
+ * new one being provisioned and old ones draining: a sent request stays with the child it went to
+ * (its answer, its cancel), and a child's count of open requests says when it has drained.
+ */
+export interface Destination {
+  /** Requests sent to this child and not settled (the gateway's own included). */
+  open: number;
+  /** Called each time `open` drops to 0. */
+  onDrained: (() => void) | undefined;
+}
+
 /** Where a request is: not yet placed, in a queue, on the child, or over. */
 export type Phase = 'new' | 'readiness' | 'slot' | 'sent' | 'settled';
 
@@ -31,6 +43,8 @@ export class Pending {
   phase: Phase = 'new';
   /** The id the child knows, from the moment it is sent. */
   gid: number | undefined = undefined;
+  /** The child it was sent to. */
+  to: Destination | undefined = undefined;
   /** The caller's progress token, while the child knows it as `gid`. */
   progressToken: string | number | undefined = undefined;
   /** One timer at a time: readiness wait, slot wait, or the answer's timeout. */
@@ -62,8 +76,10 @@ export class Pending {
 /** What the table needs of its router. */
 export interface TableHost {
   readonly server: string;
-  /** Writes one message to the child's stdin (nothing when none is attached). */
-  write(message: object): void;
+  /** The child new requests go to; undefined when none is attached. */
+  current(): Destination | undefined;
+  /** Writes one message to that child's stdin (nothing once it is detached). */
+  write(message: object, to: Destination): void;
   /**
    * The child is ready for this request: the router answers it here (a cached initialize, a counted
    * subscription), sends it (`send`), or sends it once a slot is free (`sendWhenSlotFree`).
@@ -105,7 +121,6 @@ export class RequestTable {
   #callersSent = 0;
   /** Bytes of the requests waiting in either line. */
   #queuedBytes = 0;
-  #attached = false;
   #availability: Availability = DOWN;
 
   constructor(host: TableHost, options: { requestTimeoutMs: number; requestTimeoutMaxMs?: number; maxInFlight?: number; queueTimeoutMs?: number }) {
@@ -144,7 +159,7 @@ export class RequestTable {
    * A request arrives. `internal` (the gateway's own handshake) goes to the child at once; any other
    * waits for readiness and is then dispatched. Resolves once, with the answer under the caller's id.
    */
-  admit(message: JsonRpcRequest, options: RequestOptions): Promise<RouteResult> {
+  admit(message: JsonRpcRequest, options: RequestOptions & { to?: Destination }): Promise<RouteResult> {
     return new Promise<RouteResult>((resolve) => {
       const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
       const r = new Pending(message, options.caller, timeoutMs, Math.max(timeoutMs, this.requestTimeoutMaxMs), resolve);
@@ -153,7 +168,7 @@ export class RequestTable {
         if (r.phase === 'settled') return undo(); // gone already, while being registered
         r.undo = undo;
       }
-      if (options.internal) this.send(r);
+      if (options.internal) this.send(r, options.to);
       else this.#whenReady(r);
     });
   }
@@ -172,15 +187,10 @@ export class RequestTable {
     }
   }
 
-  /** A child is attached (writes reach it) or not. */
-  attach(): void {
-    this.#attached = true;
-  }
-
-  /** The child is gone: every sent request is answered `closed`, at once. Queued ones wait on. */
-  detach(reason: string): void {
-    this.#attached = false;
+  /** A child is gone (`to`, or every one): its sent requests are answered `closed`, at once. Queued ones wait on. */
+  detach(reason: string, to?: Destination): void {
     for (const r of this.#sent.values()) {
+      if (to !== undefined && r.to !== to) continue;
       this.#settle(r, errorResponse(r.originalId, ErrorCode.ConnectionClosed, `server "${this.#host.server}" ${reason}`), 'closed');
     }
   }
@@ -211,9 +221,9 @@ export class RequestTable {
     r.timer = setTimeout(this.#onQueueTimeout, this.slots.queueTimeoutMs, r);
   }
 
-  /** Writes the request to the child under a fresh id (and progress token), and starts its timeout. */
-  send(r: Pending): void {
-    if (!this.#attached) {
+  /** Writes the request to the child (`to`, or the current one) under a fresh id (and progress token), and starts its timeout. */
+  send(r: Pending, to: Destination | undefined = this.#host.current()): void {
+    if (to === undefined) {
       this.#settle(r, errorResponse(r.originalId, ErrorCode.ServerUnavailable, `server "${this.#host.server}" is not running`), 'unavailable');
       return;
     }
@@ -229,6 +239,8 @@ export class RequestTable {
     const token = meta?.progressToken as string | number | undefined;
     if (token !== undefined) params = { ...params, _meta: { ...meta, progressToken: gid } };
     r.gid = gid;
+    r.to = to;
+    to.open++;
     r.progressToken = token;
     r.phase = 'sent';
     r.sentAt = performance.now();
@@ -237,7 +249,7 @@ export class RequestTable {
     this.#sent.set(gid, r);
     if (r.caller !== undefined) this.#callersSent++;
     try {
-      this.#host.write({ jsonrpc: '2.0', id: gid, method: m.method, params });
+      this.#host.write({ jsonrpc: '2.0', id: gid, method: m.method, params }, to);
     } catch (err) {
       // Valid JSON that cannot be written again (nested deeper than the stack allows): refused here,
       // its place in the table and its slot given back.
@@ -336,7 +348,7 @@ export class RequestTable {
   #giveUp(r: Pending, kind: 'timeout' | 'cancelled', reason: string, params?: Record<string, unknown>): void {
     if (r.phase === 'settled') return;
     // The cancel goes out before the slot is handed on: the child never runs more than max at once.
-    if (r.phase === 'sent') this.#host.write({ jsonrpc: '2.0', method: Method.Cancelled, params: { ...params, requestId: r.gid, reason: params?.reason ?? reason } });
+    if (r.phase === 'sent') this.#host.write({ jsonrpc: '2.0', method: Method.Cancelled, params: { ...params, requestId: r.gid, reason: params?.reason ?? reason } }, r.to!);
     const code = kind === 'timeout' ? ErrorCode.RequestTimeout : ErrorCode.RequestCancelled;
     this.#settle(r, errorResponse(r.originalId, code, reason), kind);
   }
@@ -350,6 +362,8 @@ export class RequestTable {
     else if (phase === 'sent') {
       this.#sent.delete(r.gid!);
       if (r.caller !== undefined) this.#callersSent--;
+      const to = r.to!;
+      if (--to.open === 0) to.onDrained?.();
     }
     this.#dequeued(r);
     r.phase = 'settled';

@@ -24,7 +24,7 @@ import {
 import { LineSplitter, type Oversize } from './framing.ts';
 import { TopLevelKeys } from './top-level-keys.ts';
 import { chooseRecipient } from './child-requests.ts';
-import { RequestTable, type Pending } from './request-table.ts';
+import { RequestTable, type Destination, type Pending } from './request-table.ts';
 import type { Slots } from './slots.ts';
 import type { Availability, Caller, Observer, RequestOptions, RouteResult, Tap } from './types.ts';
 
@@ -62,6 +62,20 @@ export interface RouterOptions {
   readonly maxMessageBytes?: number;
 }
 
+/**
+ * One child process's pipes as the router holds them. Handed out by `add`/`attach`; the supervisor
+ * passes it back to say which child it means (promote, drop, sendTo).
+ */
+export class ChildLink implements Destination {
+  open = 0;
+  onDrained: (() => void) | undefined = undefined;
+  constructor(
+    readonly stdin: Writable,
+    /** Stops reading the child's stdout. */
+    readonly stopReading: () => void,
+  ) {}
+}
+
 export class Router {
   readonly server: string;
   readonly #log: Logger;
@@ -77,8 +91,10 @@ export class Router {
   readonly #exclusive: boolean;
   readonly #offered: ReadonlySet<string>;
   readonly #maxMessageBytes: number;
-  #stdin: Writable | undefined;
-  #detachStdout: (() => void) | undefined;
+  /** The child new requests go to. */
+  #current: ChildLink | undefined;
+  /** Every child whose stdout is read: the current one, one being provisioned, old ones draining. */
+  readonly #links = new Set<ChildLink>();
   #initializeResult: Record<string, unknown> | undefined;
 
   constructor(options: RouterOptions) {
@@ -89,9 +105,10 @@ export class Router {
     this.#maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     const host = {
       server: this.server,
-      write: (message: object) => this.#write(message),
+      current: () => this.#current,
+      write: (message: object, to: Destination) => this.#write(message, to as ChildLink),
       dispatch: (r: Pending) => this.#dispatch(r),
-      backlog: () => this.#stdin?.writableLength ?? 0,
+      backlog: () => this.#current?.stdin.writableLength ?? 0,
       observe: options.observe,
     };
     this.#requests = new RequestTable(host, options);
@@ -149,34 +166,82 @@ export class Router {
     return this.#initializeResult;
   }
 
-  /** Connects a freshly spawned child. Anything attached before is detached first. */
-  attach(stdin: Writable, stdout: Readable): void {
+  /** Connects a freshly spawned child as the current one. Anything attached before is detached first. */
+  attach(stdin: Writable, stdout: Readable): ChildLink {
     this.detach('replaced by a new process');
-    this.#stdin = stdin;
-    this.#requests.attach();
+    const link = this.add(stdin, stdout);
+    this.#current = link;
+    return link;
+  }
+
+  /**
+   * Starts reading a child that is not the current one yet (a rollout provisions it beside the running
+   * one): its messages are handled as any child's, requests reach it only through `sendTo` until `promote`.
+   */
+  add(stdin: Writable, stdout: Readable): ChildLink {
     // EPIPE after the child died: the exit path answers pending requests, nothing to do here.
     stdin.on('error', () => {});
     // A message too large to keep still says whom it is for: its top-level id (and whether it is a
     // request), read from its bytes as they are dropped.
     const keys = new TopLevelKeys(['id', 'method']);
     const splitter = new LineSplitter(this.#maxMessageBytes, (bytes) => keys.push(bytes));
-    const onLine = (line: string): void => this.#onLine(line);
+    const onLine = (line: string): void => this.#onLine(line, link);
     const onOversize = (o: Oversize): void => {
-      this.#onOversize(o, keys);
+      this.#onOversize(o, keys, link);
       keys.reset();
     };
     const onData = (chunk: Buffer): void => splitter.push(chunk, onLine, onOversize);
     stdout.on('data', onData);
-    this.#detachStdout = () => stdout.off('data', onData);
+    const link = new ChildLink(stdin, () => stdout.off('data', onData));
+    this.#links.add(link);
+    return link;
   }
 
-  /** Disconnects the child and answers every request in flight with a `closed` error, at once. */
+  /**
+   * Makes `link` the child new requests go to (the swap of a rollout). Returns the one it replaces, which
+   * keeps its sent requests (answers, progress, cancels) until it is dropped.
+   */
+  promote(link: ChildLink): ChildLink | undefined {
+    const previous = this.#current;
+    this.#current = link;
+    return previous;
+  }
+
+  /** A request to one child in particular (a handshake, a list to compare), never answered from the cache. */
+  sendTo(link: ChildLink, message: JsonRpcRequest, timeoutMs: number): Promise<RouteResult> {
+    if (!this.#links.has(link)) {
+      return Promise.resolve({ response: errorResponse(message.id, ErrorCode.ConnectionClosed, `server "${this.server}": that process is gone`), failure: 'closed' });
+    }
+    return this.#requests.admit(message, { internal: true, timeoutMs, to: link });
+  }
+
+  /**
+   * One child is gone: its stdout is no longer read, and the requests it had are answered `closed`, at
+   * once. When it was the current one, nothing is current until the next attach or promote.
+   */
+  drop(link: ChildLink, reason: string): void {
+    if (!this.#links.delete(link)) return;
+    link.stopReading();
+    if (this.#current === link) {
+      this.#current = undefined;
+      this.#initializeResult = undefined;
+    }
+    this.#requests.detach(reason, link);
+  }
+
+  /** Disconnects every child and answers every request in flight with a `closed` error, at once. */
   detach(reason: string): void {
-    this.#detachStdout?.();
-    this.#detachStdout = undefined;
-    this.#stdin = undefined;
+    for (const link of this.#links) link.stopReading();
+    this.#links.clear();
+    this.#current = undefined;
     this.#initializeResult = undefined;
     this.#requests.detach(reason);
+  }
+
+  /** Tells every connected caller (session) something meant for every client, as if the child said it. */
+  broadcast(message: JsonRpcNotification): void {
+    for (const c of this.#connected) c.onNotification?.(message);
+    this.#emit(message, undefined);
   }
 
   setAvailability(availability: Availability, initializeResult?: Record<string, unknown>): void {
@@ -278,17 +343,18 @@ export class Router {
         return true;
       }
       // Already answered, or never ours: nothing for the child to cancel.
-      return this.#stdin !== undefined;
+      return this.#current !== undefined;
     }
-    if (this.#stdin === undefined) return false;
+    if (this.#current === undefined) return false;
     if (caller !== undefined && message.method === Method.Initialized) return true;
     this.#write(message);
     return true;
   }
 
-  #write(message: object): void {
-    const stdin = this.#stdin;
-    if (stdin === undefined) return;
+  /** Writes to `to` (default: the current child) while it is attached; nothing once it is dropped. */
+  #write(message: object, to: ChildLink | undefined = this.#current): void {
+    if (to === undefined || !this.#links.has(to)) return;
+    const stdin = to.stdin;
     // Messages written in the same tick leave in one write(2): under load that halves the syscalls.
     if (stdin.writableCorked === 0) {
       stdin.cork();
@@ -297,7 +363,7 @@ export class Router {
     stdin.write(JSON.stringify(message) + '\n');
   }
 
-  #onLine(line: string): void {
+  #onLine(line: string, from: ChildLink): void {
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
@@ -312,21 +378,21 @@ export class Router {
     }
     const m = checked.message;
     if ('method' in m) {
-      if (isRequest(m)) this.#onChildRequest(m);
+      if (isRequest(m)) this.#onChildRequest(m, from);
       else this.#onChildNotification(m);
     } else {
       this.#onChildResponse(m);
     }
   }
 
-  #onOversize(o: Oversize, keys: TopLevelKeys): void {
+  #onOversize(o: Oversize, keys: TopLevelKeys, from: ChildLink): void {
     const id = keys.get('id');
     const limit = this.#maxMessageBytes;
     if (keys.get('method') !== undefined) {
       // A request (or notification) of the child: a request is refused, so the child never waits for it.
       const request = isValidId(id);
       this.#log.error({ server: this.server, bytes: o.bytes, limit, refused: request }, 'child sent a message over the size limit; dropped');
-      if (request) this.#write(errorResponse(id, ErrorCode.InvalidRequest, `mcp-gateway: message of ${o.bytes} bytes is over the gateway's limit of ${limit}`));
+      if (request) this.#write(errorResponse(id, ErrorCode.InvalidRequest, `mcp-gateway: message of ${o.bytes} bytes is over the gateway's limit of ${limit}`), from);
       return;
     }
     const r = typeof id === 'number' ? this.#requests.sent(id) : undefined;
@@ -382,9 +448,10 @@ export class Router {
     this.#emit(m, undefined);
   }
 
-  #onChildRequest(m: JsonRpcRequest): void {
+  /** A request of the child `from`: its answer goes back to that child, also when another is current by then. */
+  #onChildRequest(m: JsonRpcRequest, from: ChildLink): void {
     if (m.method === Method.Ping) {
-      this.#write({ jsonrpc: '2.0', id: m.id, result: {} });
+      this.#write({ jsonrpc: '2.0', id: m.id, result: {} }, from);
       return;
     }
     const route = chooseRecipient(m.method, { exclusive: this.#exclusive, offered: this.#offered, connected: this.#connected, pending: this.#requests.sentRequests() });
@@ -392,17 +459,15 @@ export class Router {
       // Nobody can answer: say so at once, so the child never waits for an answer that cannot come.
       const missing = route.missing;
       if (missing !== undefined && missing.caller.onMissingCapability !== undefined) {
-        this.#write(errorResponse(m.id, MISSING_CAPABILITY, `mcp-gateway: ${route.refusal}`, { requiredCapabilities: { [missing.capability]: {} } }));
+        this.#write(errorResponse(m.id, MISSING_CAPABILITY, `mcp-gateway: ${route.refusal}`, { requiredCapabilities: { [missing.capability]: {} } }), from);
         missing.caller.onMissingCapability(missing.capability, m.method);
         return;
       }
-      this.#write(errorResponse(m.id, ErrorCode.MethodNotFound, `mcp-gateway: ${route.refusal}`));
+      this.#write(errorResponse(m.id, ErrorCode.MethodNotFound, `mcp-gateway: ${route.refusal}`), from);
       return;
     }
-    const stdin = this.#stdin;
-    void route.caller.onRequest!(m, route.relatedId).then((answer) => {
-      if (this.#stdin === stdin) this.#write({ ...answer, id: m.id }); // not to a new process after a restart
-    });
+    // To the child that asked, while it lives: never to a new process after a restart.
+    void route.caller.onRequest!(m, route.relatedId).then((answer) => this.#write({ ...answer, id: m.id }, from));
   }
 
   #emit(message: JsonRpcMessage, callerId: string | undefined): void {

@@ -6,6 +6,7 @@ import { Listeners } from '../listeners.ts';
 import type { JsonRpcRequest } from '../protocol/jsonrpc.ts';
 import { Router, type Caller, type Tap } from '../router/router.ts';
 import { StderrBuffer } from './stderr-buffer.ts';
+import { specRevision } from './rollout.ts';
 import { Supervisor, type ServerState, type ServerStatus, type StateReason, type SupervisorDeps } from './supervisor.ts';
 
 export interface ChildStatus {
@@ -84,6 +85,11 @@ export class PerSessionServer {
       reason: this.#reason,
       lastExit: null,
       lastError: null,
+      revision: { running: null, wanted: specRevision(this.#spec) },
+      rollout: null,
+      draining: [],
+      rolloutFailure: null,
+      rollouts: { succeeded: 0, failed: 0 },
       children: [...this.#children.values()].map(({ supervisor }) => {
         const s = supervisor.status();
         return { pid: s.pid, state: s.state, since: s.since };
@@ -127,6 +133,15 @@ export class PerSessionServer {
   async restart(): Promise<ServerStatus> {
     await this.#endAll('the server was restarted');
     return this.start();
+  }
+
+  /**
+   * The spec's process fields changed: with `rollout: overlap` running sessions keep their children until
+   * they end and new sessions get the new spec (update has taken it); with `replace`, every child ends now.
+   */
+  rollout(): Promise<ServerStatus> {
+    if (this.#spec.rollout === 'replace') return this.restart();
+    return Promise.resolve(this.status());
   }
 
   update(spec: ServerSpec): void {

@@ -1,19 +1,22 @@
 // One supervisor per server: it owns the child process, walks it through explicit states, restarts it
 // by policy with backoff and a start limit, and stops its whole process group. Readiness is the MCP
-// initialize handshake, done by the gateway itself through the server's router.
+// initialize handshake, done by the gateway itself through the server's router. A running child is
+// replaced as Caddy loads a config: the new one is provisioned beside it, swapped in once it answers
+// initialize, and the old one drains; a new child that fails leaves the old one serving.
 import type { ServerSpec } from '../config/types.ts';
 import { Listeners } from '../listeners.ts';
 import type { Logger } from '../log.ts';
-import { LATEST_PROTOCOL_VERSION, Method } from '../protocol/jsonrpc.ts';
-import type { Observer, Router, Tap } from '../router/router.ts';
+import { LATEST_PROTOCOL_VERSION, LISTS, Method } from '../protocol/jsonrpc.ts';
+import type { ChildLink, Observer, Router, Tap } from '../router/router.ts';
 import { backoffDelay, checkStartLimit, shouldRestart } from './backoff.ts';
 import { reapGroup, spawnChild, type ChildHandle, type ExitInfo } from './child-process.ts';
 import { StderrBuffer } from './stderr-buffer.ts';
+import { listDiffers, ROLLOUT_STDERR_LINES, sameProcess, specRevision, type ListRead, type RolloutFailure } from './rollout.ts';
 
 export type ServerState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed';
 
 /** Why a server is not running, in words an operator can search for. */
-export type StateReason = 'FailedStart' | 'Crashed' | 'StartLimit' | 'Exited' | 'Stopped' | 'Disabled';
+export type StateReason = 'FailedStart' | 'Crashed' | 'StartLimit' | 'Exited' | 'Stopped' | 'Disabled' | 'RolloutFailed';
 
 export interface ServerStatus {
   readonly name: string;
@@ -25,6 +28,15 @@ export interface ServerStatus {
   readonly reason: StateReason | null;
   readonly lastExit: { readonly code: number | null; readonly signal: string | null; readonly at: string } | null;
   readonly lastError: string | null;
+  /** specRevision of what the child runs (null without one) and of what the manifest asks for. */
+  readonly revision: { readonly running: string | null; readonly wanted: string };
+  /** A rollout under way (`provisioning` the new child, `draining` old ones), or none. */
+  readonly rollout: 'provisioning' | 'draining' | null;
+  /** Pids of replaced children still finishing their requests. */
+  readonly draining: readonly number[];
+  /** The last rollout that failed, while the old child still serves (reason RolloutFailed). */
+  readonly rolloutFailure: RolloutFailure | null;
+  readonly rollouts: { readonly succeeded: number; readonly failed: number };
 }
 
 export interface SupervisorDeps {
@@ -55,6 +67,16 @@ export class Supervisor {
   readonly #deps: SupervisorDeps;
 
   #child: ChildHandle | undefined;
+  /** The spec the current child was started with (#spec may be newer: a rollout that failed). */
+  #runningSpec: ServerSpec | undefined;
+  /** Each live child's place in the router: the current one, a new one being provisioned, old ones draining. */
+  readonly #links = new Map<ChildHandle, ChildLink>();
+  /** The new child of a rollout, until it answers initialize (or fails to). */
+  #candidate: ChildHandle | undefined;
+  /** Replaced children finishing the requests they have, until drainTimeout. */
+  readonly #draining = new Set<ChildHandle>();
+  #rolloutFailure: RolloutFailure | null = null;
+  #rollouts = { succeeded: 0, failed: 0 };
   #state: ServerState = 'stopped';
   #reason: StateReason | null = 'Stopped';
   #since = new Date();
@@ -105,6 +127,11 @@ export class Supervisor {
       reason: this.#reason,
       lastExit: this.#lastExit,
       lastError: this.#lastError,
+      revision: { running: this.#runningSpec === undefined ? null : specRevision(this.#runningSpec), wanted: specRevision(this.#spec) },
+      rollout: this.#candidate !== undefined ? 'provisioning' : this.#draining.size > 0 ? 'draining' : null,
+      draining: [...this.#draining].map((c) => c.pid).filter((pid): pid is number => pid !== undefined),
+      rolloutFailure: this.#rolloutFailure,
+      rollouts: { ...this.#rollouts },
     };
   }
 
@@ -133,9 +160,10 @@ export class Supervisor {
     });
   }
 
-  /** Stops the child; `Disabled` when the manifest says enabled: false. */
+  /** Stops the child (and any being provisioned or drained); `Disabled` when the manifest says enabled: false. */
   stop(reason: 'Stopped' | 'Disabled' = 'Stopped'): Promise<ServerStatus> {
     this.#interruptStart(false);
+    this.#interruptRollout();
     return this.#enqueue(async () => {
       await this.#stopChild(false);
       this.#setState('stopped', reason);
@@ -143,17 +171,33 @@ export class Supervisor {
     });
   }
 
-  /** Stops and starts again; requests that arrive meanwhile wait for the new process. */
+  /**
+   * A new child for the current spec. With `rollout: overlap` and a child serving, it is provisioned
+   * beside the old one, swapped in once it answers initialize, and the old one drains (see #rollout).
+   * Otherwise (replace, or nothing running) the old one is stopped first; requests that arrive meanwhile
+   * wait for the new process.
+   */
   restart(): Promise<ServerStatus> {
+    if (this.#spec.rollout === 'overlap' && this.#state === 'running' && this.#child !== undefined) {
+      return this.#enqueue(async () => {
+        if (this.#state === 'running' && this.#child !== undefined && !this.#closed) await this.#rollout();
+        else await this.#replace();
+      });
+    }
     this.#interruptStart(true);
-    return this.#enqueue(async () => {
+    return this.#enqueue(() => this.#replace());
+  }
+
+  /** Old child out, new one in (the replace order; also when nothing runs). */
+  async #replace(): Promise<void> {
+    {
       const wasRunning = this.#child !== undefined;
       await this.#stopChild(true);
       if (wasRunning) this.#restarts++;
       this.#failures = 0;
       this.#autoRestarts = [];
       await this.#launch();
-    });
+    }
   }
 
   /**
@@ -167,6 +211,11 @@ export class Supervisor {
     this.router.slots.max = spec.maxInFlight;
     this.router.slots.queueTimeoutMs = spec.queueTimeoutMs;
     this.stderr.resize(spec.stderrLines);
+  }
+
+  /** What the reconciler calls when the spec's process fields changed: a new child (see restart). */
+  rollout(): Promise<ServerStatus> {
+    return this.restart();
   }
 
   /** Stops the child for good. Idempotent. */
@@ -188,6 +237,162 @@ export class Supervisor {
     void child.stop(this.#spec.stopTimeoutMs);
   }
 
+  /** A stop does not wait for a new child's handshake: that attempt ends now, and the old child with the rest. */
+  #interruptRollout(): void {
+    const candidate = this.#candidate;
+    if (candidate === undefined) return;
+    this.#generation++; // the rollout under way stands down when its handshake settles
+    void candidate.stop(this.#spec.stopTimeoutMs);
+  }
+
+  /**
+   * Provision → swap → drain. The new child starts beside the running one and is initialized on its own
+   * link; only when it answers does the router send new requests to it. The old child keeps the requests
+   * it has (answers, progress, cancels reach it) until they finish or drainTimeout passes, then stops.
+   * Sessions hear list_changed for each list that differs. A new child that fails to spawn, exits or does
+   * not answer within startTimeout is stopped; the old one serves on, and status says why
+   * (RolloutFailed). The queue is held until the swap (or the failure), not during the drain.
+   */
+  async #rollout(): Promise<void> {
+    const spec = this.#spec;
+    const old = this.#child!;
+    const oldLink = this.#links.get(old)!;
+    if (this.#runningSpec !== undefined && sameProcess(this.#runningSpec, spec) && this.#rolloutFailure !== null) {
+      // The manifest went back to what runs: nothing to roll out, the failure is history.
+      this.#rolloutFailure = null;
+      this.#setState('running', null, true);
+      return;
+    }
+    const generation = this.#generation;
+    const tail: string[] = [];
+    let child: ChildHandle;
+    try {
+      child = spawnChild({ command: spec.command, args: spec.args, cwd: spec.cwd, env: this.#deps.envFor(spec) }, (line) => {
+        this.#onStderr(line);
+        tail.push(line);
+        if (tail.length > ROLLOUT_STDERR_LINES) tail.shift();
+      });
+    } catch (err) {
+      return this.#rolloutFailed(spec, `spawn failed: ${(err as Error).message}`, null, tail);
+    }
+    const link = this.router.add(child.stdin, child.stdout);
+    this.#links.set(child, link);
+    this.#candidate = child;
+    this.#statusListeners.emit(this.status());
+    this.#deps.log.info({ server: this.name, pid: child.pid, old: old.pid }, 'rollout: new child spawned beside the running one');
+    void child.exited.then((info) => this.#onExit(child, info));
+
+    const handshake = await this.router.sendTo(link, this.#initializeRequest(spec), spec.startTimeoutMs);
+    this.#candidate = undefined;
+    if (generation !== this.#generation || this.#closed || this.#child !== old) {
+      // Stopped (or the old child died) meanwhile: this attempt is over.
+      await child.stop(spec.stopTimeoutMs);
+      this.#statusListeners.emit(this.status());
+      return;
+    }
+    const response = handshake.response;
+    if ('error' in response) {
+      // An exit says more than "closed": wait briefly for it, then make sure the attempt is gone.
+      const exited = await Promise.race([child.exited, new Promise<undefined>((r) => setTimeout(r, 100, undefined))]);
+      await child.stop(spec.stopTimeoutMs);
+      const info = exited ?? (await child.exited);
+      const error = handshake.failure === 'timeout'
+        ? `initialize not answered within ${spec.startTimeoutMs}ms`
+        : exited !== undefined
+          ? `exited before answering initialize (${exited.error ?? (exited.signal !== null ? `killed by ${exited.signal}` : `code ${exited.code}`)})`
+          : `initialize failed: ${response.error.message}`;
+      return this.#rolloutFailed(spec, error, exited === undefined ? null : { code: info.code, signal: info.signal }, tail);
+    }
+
+    // The swap: from here on new requests go to the new child.
+    const before = this.router.initializeResult;
+    this.router.promote(link);
+    this.#child = child;
+    this.#runningSpec = spec;
+    this.#startedAt = Date.now();
+    this.#since = new Date(); // running since the new process took over
+    this.#restarts++;
+    this.#rollouts.succeeded++;
+    this.#rolloutFailure = null;
+    this.#lastError = null;
+    this.router.notify({ jsonrpc: '2.0', method: Method.Initialized });
+    this.router.setAvailability({ kind: 'ready' }, response.result);
+    this.#draining.add(old);
+    this.#deps.log.info({ server: this.name, pid: child.pid, old: old.pid, draining: oldLink.open }, 'rollout: new child serving; the old one drains');
+    this.#setState('running', null, true);
+    // The lists are asked of the old child before its drain starts: they count among what it finishes.
+    void this.#announceChangedLists(oldLink, before, link, response.result, spec);
+    void this.#drain(old, oldLink, spec);
+  }
+
+  /** Lets the replaced child finish what it has (up to drainTimeout), then stops it. */
+  async #drain(old: ChildHandle, link: ChildLink, spec: ServerSpec): Promise<void> {
+    if (link.open > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        link.onDrained = resolve;
+        timer = setTimeout(resolve, spec.drainTimeoutMs);
+      });
+      clearTimeout(timer);
+      link.onDrained = undefined;
+    }
+    // What did not finish in time is answered now, with a reason a client can act on.
+    this.router.drop(link, `was replaced and its old process did not finish within drainTimeout (${spec.drainTimeoutMs}ms)`);
+    await old.stop(spec.stopTimeoutMs);
+    this.#draining.delete(old);
+    this.#deps.log.info({ server: this.name, pid: old.pid }, 'rollout: old child drained and stopped');
+    this.#statusListeners.emit(this.status());
+  }
+
+  /**
+   * Reads each list from the old child and the new one and tells sessions of those that differ: the new
+   * child never said list_changed, since to it nothing changed. Bounded by requestTimeout per list.
+   */
+  async #announceChangedLists(oldLink: ChildLink, before: Record<string, unknown> | undefined, newLink: ChildLink, after: Record<string, unknown>, spec: ServerSpec): Promise<void> {
+    const read = async (link: ChildLink, init: Record<string, unknown> | undefined, method: string, capability: string): Promise<ListRead> => {
+      const declared = (init?.capabilities as Record<string, unknown> | undefined)?.[capability];
+      if (declared === undefined) return 'undeclared';
+      const items: unknown[] = [];
+      let cursor: unknown;
+      // A few pages at most: past that, a difference is assumed rather than read.
+      for (let page = 0; page < 10; page++) {
+        const params = cursor === undefined ? {} : { cursor };
+        const r = await this.router.sendTo(link, { jsonrpc: '2.0', id: 0, method, params }, spec.requestTimeoutMs);
+        if ('error' in r.response) return 'unreadable';
+        const result = r.response.result;
+        const list = result[capability];
+        if (Array.isArray(list)) items.push(...(list as unknown[]));
+        cursor = result.nextCursor;
+        if (typeof cursor !== 'string') return items;
+      }
+      return 'unreadable';
+    };
+    // All at once: every first page goes to the old child now, before its drain can stop it.
+    const reads = LISTS.map((list) => Promise.all([read(oldLink, before, list.method, list.capability), read(newLink, after, list.method, list.capability)]));
+    for (const [i, [a, b]] of (await Promise.all(reads)).entries()) {
+      if (!this.#closed && listDiffers(a, b)) this.router.broadcast({ jsonrpc: '2.0', method: LISTS[i]!.changed });
+    }
+  }
+
+  #rolloutFailed(spec: ServerSpec, error: string, exit: RolloutFailure['exit'], stderr: readonly string[]): void {
+    this.#rollouts.failed++;
+    this.#rolloutFailure = {
+      reason: 'RolloutFailed',
+      at: new Date().toISOString(),
+      error,
+      exit,
+      stderr: [...stderr],
+      running: this.#runningSpec === undefined ? '' : specRevision(this.#runningSpec),
+      wanted: specRevision(spec),
+    };
+    this.#deps.log.error({ server: this.name, error, code: exit?.code, signal: exit?.signal }, 'rollout failed; the old child keeps serving until the manifest changes again');
+    this.#setState('running', 'RolloutFailed', true);
+  }
+
+  #initializeRequest(spec: ServerSpec): { jsonrpc: '2.0'; id: number; method: string; params: Record<string, unknown> } {
+    return { jsonrpc: '2.0', id: 0, method: Method.Initialize, params: this.#deps.initializeParams ?? gatewayInitializeParams(spec, this.#deps.version) };
+  }
+
   #enqueue(op: () => Promise<void>): Promise<ServerStatus> {
     const run = this.#queue.then(op);
     this.#queue = run.catch(() => {});
@@ -197,11 +402,15 @@ export class Supervisor {
   async #stopChild(restarting: boolean): Promise<void> {
     this.#generation++;
     clearTimeout(this.#backoffTimer);
+    // Old children still draining go with it: a stop leaves no process behind.
+    const draining = [...this.#draining].map((c) => c.stop(this.#spec.stopTimeoutMs));
     const child = this.#child;
-    if (child === undefined) return;
-    this.#setState('stopping', null);
-    this.router.setAvailability(restarting ? { kind: 'pending' } : { kind: 'down', reason: 'stopping' });
-    await child.stop(this.#spec.stopTimeoutMs);
+    if (child !== undefined) {
+      this.#setState('stopping', null);
+      this.router.setAvailability(restarting ? { kind: 'pending' } : { kind: 'down', reason: 'stopping' });
+      await child.stop(this.#spec.stopTimeoutMs);
+    }
+    await Promise.all(draining);
   }
 
   async #launch(): Promise<void> {
@@ -224,21 +433,15 @@ export class Supervisor {
       return;
     }
     this.#child = child;
-    this.router.attach(child.stdin, child.stdout);
+    this.#runningSpec = spec;
+    this.#rolloutFailure = null; // a fresh start runs the wanted spec
+    this.#links.set(child, this.router.attach(child.stdin, child.stdout));
     this.#startedAt = Date.now();
     // Not the command: it may have been written with ${VAR}, and no value from the environment is logged.
     this.#deps.log.info({ server: this.name, pid: child.pid }, 'child spawned');
     void child.exited.then((info) => this.#onExit(child, info));
 
-    const handshake = await this.router.request(
-      {
-        jsonrpc: '2.0',
-        id: 0,
-        method: Method.Initialize,
-        params: this.#deps.initializeParams ?? gatewayInitializeParams(spec, this.#deps.version),
-      },
-      { internal: true, timeoutMs: spec.startTimeoutMs },
-    );
+    const handshake = await this.router.request(this.#initializeRequest(spec), { internal: true, timeoutMs: spec.startTimeoutMs });
     if (generation !== this.#generation || this.#child !== child) return; // stopped or replaced meanwhile
     const response = handshake.response;
     if ('error' in response) {
@@ -256,10 +459,20 @@ export class Supervisor {
   }
 
   #onExit(child: ChildHandle, info: ExitInfo): void {
-    if (this.#child !== child) return;
-    this.#child = undefined;
+    const link = this.#links.get(child);
+    this.#links.delete(child);
     const how = info.error ?? (info.signal !== null ? `killed by ${info.signal}` : `exited with code ${info.code}`);
-    this.router.detach(how);
+    if (link !== undefined) this.router.drop(link, how);
+    if (this.#child !== child) {
+      // A rollout's new child (its handshake fails on the drop) or an old one that was draining.
+      if (this.#draining.delete(child)) {
+        this.#deps.log.info({ server: this.name, pid: child.pid, code: info.code, signal: info.signal }, 'rollout: old child exited while draining');
+        void reapGroup(child.pid, this.#spec.stopTimeoutMs);
+        this.#statusListeners.emit(this.status());
+      }
+      return;
+    }
+    this.#child = undefined;
     this.#lastExit = { code: info.code, signal: info.signal, at: new Date().toISOString() };
     this.#deps.log.info({ server: this.name, pid: child.pid, code: info.code, signal: info.signal, error: info.error }, 'child exited');
     if (this.#state === 'stopping') return; // a stop or restart in progress owns what happens next
@@ -314,11 +527,12 @@ export class Supervisor {
     this.#stderrListeners.emit(line);
   }
 
-  #setState(state: ServerState, reason: StateReason | null): void {
-    if (this.#state === state && this.#reason === reason) return;
+  /** `always`: tell listeners even when state and reason stay (a new pid, a rollout's news). */
+  #setState(state: ServerState, reason: StateReason | null, always = false): void {
+    if (this.#state === state && this.#reason === reason && !always) return;
+    if (this.#state !== state) this.#since = new Date();
     this.#state = state;
     this.#reason = reason;
-    this.#since = new Date();
     const status = this.status();
     this.#deps.log.info({ server: this.name, state, pid: status.pid, reason, error: this.#lastError ?? undefined }, 'server state');
     this.#statusListeners.emit(status);
