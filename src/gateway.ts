@@ -88,7 +88,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       };
     }
   }, () => sessionsRef?.replay.used ?? 0, () => ({ parkedCalls: statelessRef?.parkedCalls ?? 0, listenStreams: statelessRef?.listenStreams ?? 0 }));
-  const reconciler: Reconciler = new Reconciler(file, { log, env, version: VERSION, observerFor: (name) => metrics.observer(name) });
+  const reconciler: Reconciler = new Reconciler(file, {
+    log,
+    env,
+    version: VERSION,
+    observerFor: (name) => metrics.observer(name),
+    openStreams: (name) => (sessionsRef === undefined ? 0 : sseClients({ sessions: sessionsRef, streams: classicStreams }, name)),
+  });
   reconciler.onReload((ok) => metrics.reloaded(ok));
 
   const first = await reconciler.reload('boot');

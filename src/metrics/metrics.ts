@@ -11,7 +11,7 @@ const KNOWN_METHODS = new Set([
   'resources/subscribe', 'resources/unsubscribe', 'prompts/list', 'prompts/get', 'completion/complete', 'logging/setLevel',
 ]);
 
-const STATES = ['starting', 'running', 'backoff', 'stopping', 'stopped', 'exited', 'failed'] as const;
+const STATES = ['starting', 'running', 'backoff', 'stopping', 'stopped', 'exited', 'failed', 'idle'] as const;
 
 export interface ServerView {
   readonly name: string;

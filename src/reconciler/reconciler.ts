@@ -35,6 +35,8 @@ export interface ReconcilerDeps {
   readonly version: string;
   /** Metrics: the observer for a server's routers. */
   readonly observerFor?: (server: string) => Observer;
+  /** Open streams on a server (sessions and classic): an idle stop waits for none. */
+  readonly openStreams?: (server: string) => number;
   /** The effect of starting a server's supervision (default createManagedServer); tests put a failing one here. */
   readonly createServer?: (spec: ServerSpec, deps: SupervisorDeps) => ManagedServer;
 }
@@ -241,7 +243,7 @@ export class Reconciler {
         void server.stop('Disabled');
         continue;
       }
-      void (server.state === 'stopped' ? server.start() : server.rollout()).then((s) => {
+      void (server.state === 'stopped' ? server.start('as-configured') : server.rollout()).then((s) => {
         if (s.reason === 'RolloutFailed' && s.rolloutFailure !== null) this.#rolloutFailed(c.name, s.rolloutFailure.error, desired);
       });
     }
@@ -252,9 +254,10 @@ export class Reconciler {
         version: this.#deps.version,
         envFor: (s) => childEnvironment(s, this.#deps.env, this.#secretEnvNames),
         ...(this.#deps.observerFor === undefined ? {} : { observe: this.#deps.observerFor(name) }),
+        ...(this.#deps.openStreams === undefined ? {} : { openStreams: () => this.#deps.openStreams!(name) }),
       });
       this.#servers.set(name, server);
-      void (spec.enabled ? server.start() : server.stop('Disabled'));
+      void (spec.enabled ? server.start('as-configured') : server.stop('Disabled'));
     }
   }
 
@@ -278,7 +281,8 @@ export class Reconciler {
 
   #scheduledRestart(name: string): void {
     const sup = this.#servers.get(name);
-    if (sup === undefined || sup.state === 'stopped') return; // stopped by hand or disabled: leave it
+    // Stopped by hand or disabled: leave it. Idle: nothing runs that a restart would renew.
+    if (sup === undefined || sup.state === 'stopped' || sup.state === 'idle') return;
     this.#deps.log.info({ server: name }, 'scheduled restart');
     void sup.restart();
   }

@@ -87,6 +87,8 @@ export interface TableHost {
   dispatch(request: Pending): void;
   /** Bytes written to the child's stdin and not yet taken by it. */
   backlog(): number;
+  /** A request waits while the server is idle: start its child. */
+  wake(): void;
   readonly observe: Observer | undefined;
 }
 
@@ -122,6 +124,8 @@ export class RequestTable {
   /** Bytes of the requests waiting in either line. */
   #queuedBytes = 0;
   #availability: Availability = DOWN;
+  /** When a caller's request last arrived or ended (performance.now()): how long the child has been unused. */
+  lastActivityAt = performance.now();
 
   constructor(host: TableHost, options: { requestTimeoutMs: number; requestTimeoutMaxMs?: number; maxInFlight?: number; queueTimeoutMs?: number }) {
     this.#host = host;
@@ -160,6 +164,7 @@ export class RequestTable {
    * waits for readiness and is then dispatched. Resolves once, with the answer under the caller's id.
    */
   admit(message: JsonRpcRequest, options: RequestOptions & { to?: Destination }): Promise<RouteResult> {
+    if (!options.internal) this.lastActivityAt = performance.now();
     return new Promise<RouteResult>((resolve) => {
       const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
       const r = new Pending(message, options.caller, timeoutMs, Math.max(timeoutMs, this.requestTimeoutMaxMs), resolve);
@@ -177,6 +182,10 @@ export class RequestTable {
   setAvailability(availability: Availability): void {
     this.#availability = availability;
     if (availability.kind === 'pending') return;
+    if (availability.kind === 'idle') {
+      if (this.#readiness.size > 0) this.#host.wake(); // requests came while it was being stopped
+      return;
+    }
     for (const r of this.#readiness) {
       this.#readiness.delete(r);
       this.#dequeued(r);
@@ -318,12 +327,13 @@ export class RequestTable {
     const a = this.#availability;
     if (a.kind === 'ready') return this.#host.dispatch(r);
     if (a.kind === 'down') return this.#settle(r, this.#down(r, a.reason), 'unavailable');
-    // Starting (a slow first `npx`, a restart): wait.
+    // Starting (a slow first `npx`, a restart, an idle server woken by this request): wait.
     const full = this.#enqueue(r);
     if (full !== undefined) return this.#busy(r, `it is starting, and ${full}`);
     r.phase = 'readiness';
     r.timer = setTimeout(this.#onReadinessTimeout, r.timeoutMs, r);
     this.#readiness.add(r);
+    if (a.kind === 'idle') this.#host.wake();
   }
 
   /** A slot came free for `r` (Slots calls this): send it, unless the child stopped being ready meanwhile. */
@@ -332,7 +342,7 @@ export class RequestTable {
     this.#dequeued(r);
     r.phase = 'new';
     r.holdsSlot = true;
-    if (this.#availability.kind === 'pending') {
+    if (this.#availability.kind === 'pending' || this.#availability.kind === 'idle') {
       // A restart under way: wait for the new process (without holding a slot meanwhile).
       r.holdsSlot = false;
       this.slots.release();
@@ -368,6 +378,7 @@ export class RequestTable {
     this.#dequeued(r);
     r.phase = 'settled';
     clearTimeout(r.timer);
+    if (r.caller !== undefined) this.lastActivityAt = performance.now();
     r.undo?.();
     const observe = this.#host.observe;
     if (observe !== undefined && observed && r.caller !== undefined) {

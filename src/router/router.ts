@@ -69,6 +69,8 @@ export interface RouterOptions {
 export class ChildLink implements Destination {
   open = 0;
   onDrained: (() => void) | undefined = undefined;
+  /** When the child last wrote anything to stdout (performance.now()): liveness reads it. */
+  lastHeardAt = performance.now();
   constructor(
     readonly stdin: Writable,
     /** Stops reading the child's stdout. */
@@ -96,6 +98,8 @@ export class Router {
   /** Every child whose stdout is read: the current one, one being provisioned, old ones draining. */
   readonly #links = new Set<ChildLink>();
   #initializeResult: Record<string, unknown> | undefined;
+  /** Called when a request waits on an idle server (availability `idle`): the supervisor starts its child. */
+  onWake: (() => void) | undefined;
 
   constructor(options: RouterOptions) {
     this.server = options.server;
@@ -109,6 +113,7 @@ export class Router {
       write: (message: object, to: Destination) => this.#write(message, to as ChildLink),
       dispatch: (r: Pending) => this.#dispatch(r),
       backlog: () => this.#current?.stdin.writableLength ?? 0,
+      wake: () => this.onWake?.(),
       observe: options.observe,
     };
     this.#requests = new RequestTable(host, options);
@@ -156,6 +161,11 @@ export class Router {
     return this.#requests.inFlight;
   }
 
+  /** When a caller's request last arrived or ended (performance.now()). */
+  get lastActivityAt(): number {
+    return this.#requests.lastActivityAt;
+  }
+
   /** Callers' requests not sent yet: waiting for the child to be ready, or for a maxInFlight slot. */
   get queued(): number {
     return this.#requests.queued;
@@ -190,7 +200,10 @@ export class Router {
       this.#onOversize(o, keys, link);
       keys.reset();
     };
-    const onData = (chunk: Buffer): void => splitter.push(chunk, onLine, onOversize);
+    const onData = (chunk: Buffer): void => {
+      link.lastHeardAt = performance.now();
+      splitter.push(chunk, onLine, onOversize);
+    };
     stdout.on('data', onData);
     const link = new ChildLink(stdin, () => stdout.off('data', onData));
     this.#links.add(link);

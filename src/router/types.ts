@@ -61,8 +61,11 @@ export interface RequestOptions {
   onRouted?: (server: string) => void;
 }
 
-/** Whether requests can go to the child now, may wait for it, or fail at once. Set by the supervisor. */
-export type Availability = { kind: 'ready' } | { kind: 'pending' } | { kind: 'down'; reason: string };
+/**
+ * Whether requests can go to the child now, may wait for it, or fail at once. `idle`: no child, but the
+ * first request that waits starts one (an on-demand server). Set by the supervisor.
+ */
+export type Availability = { kind: 'ready' } | { kind: 'pending' } | { kind: 'idle' } | { kind: 'down'; reason: string };
 
 /** Observers see every message of the child (ids and tokens already restored) and say who it was for. */
 export type Tap = (message: JsonRpcMessage, callerId: string | undefined) => void;

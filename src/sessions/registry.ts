@@ -193,9 +193,12 @@ export class SessionRegistry {
     if ('error' in answer.response) return { failure: answer.response.error.message };
     const disconnect = router.connect(session);
     // A shared member that goes down or comes back (with other lists, maybe): the session hears it.
-    let running = server.state === 'running';
+    // Idle (an on-demand member between uses) counts as up: its next request starts it, and sessions must
+    // not hear list_changed (and list every member again) each time it stops or starts.
+    const up = (state: string): boolean => state === 'running' || state === 'idle' || state === 'starting';
+    let running = up(server.state);
     const unwatch = server.onStatus((st) => {
-      const now = st.state === 'running';
+      const now = up(st.state);
       if (now !== running) aggregate.listsChanged();
       running = now;
     });

@@ -32,6 +32,14 @@ interface Entry {
   readonly ended: Set<(reason: string) => void>;
 }
 
+/**
+ * A session's child is never restarted (when it ends, the session ends, and the client starts anew) and
+ * never stopped for being idle (the session's own idle timeout ends both).
+ */
+function sessionChildSpec(spec: ServerSpec): ServerSpec {
+  return { ...spec, restart: { ...spec.restart, policy: 'never' }, start: 'always', idleStopMs: 0 };
+}
+
 export class PerSessionServer {
   readonly name: string;
   readonly stderr: StderrBuffer;
@@ -85,6 +93,7 @@ export class PerSessionServer {
       reason: this.#reason,
       lastExit: null,
       lastError: null,
+      lastStartAt: null,
       revision: { running: null, wanted: specRevision(this.#spec) },
       rollout: null,
       draining: [],
@@ -118,7 +127,7 @@ export class PerSessionServer {
     };
   }
 
-  async start(): Promise<ServerStatus> {
+  async start(_how: 'now' | 'as-configured' = 'now'): Promise<ServerStatus> {
     if (!this.#closed) this.#setState('running', null);
     return this.status();
   }
@@ -147,7 +156,7 @@ export class PerSessionServer {
   update(spec: ServerSpec): void {
     this.#spec = spec;
     this.stderr.resize(spec.stderrLines);
-    for (const { supervisor } of this.#children.values()) supervisor.update({ ...spec, restart: { ...spec.restart, policy: 'never' } });
+    for (const { supervisor } of this.#children.values()) supervisor.update(sessionChildSpec(spec));
   }
 
   async close(): Promise<ServerStatus> {
@@ -173,8 +182,7 @@ export class PerSessionServer {
       ...(this.#deps.observe === undefined ? {} : { observe: this.#deps.observe }),
     });
     const disconnect = router.connect(caller);
-    // A session's child is never restarted: when it ends, the session ends, and the client starts anew.
-    const supervisor = new Supervisor({ ...spec, restart: { ...spec.restart, policy: 'never' } }, router, {
+    const supervisor = new Supervisor(sessionChildSpec(spec), router, {
       ...this.#deps,
       initializeParams: initialize.params ?? {},
     });

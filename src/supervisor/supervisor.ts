@@ -11,12 +11,14 @@ import type { ChildLink, Observer, Router, Tap } from '../router/router.ts';
 import { backoffDelay, checkStartLimit, shouldRestart } from './backoff.ts';
 import { reapGroup, spawnChild, type ChildHandle, type ExitInfo } from './child-process.ts';
 import { StderrBuffer } from './stderr-buffer.ts';
+import { Liveness } from './liveness.ts';
 import { listDiffers, ROLLOUT_STDERR_LINES, sameProcess, specRevision, type ListRead, type RolloutFailure } from './rollout.ts';
 
-export type ServerState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed';
+/** `idle`: an on-demand server with no child now; the next request starts one (not `stopped`: nobody stopped it). */
+export type ServerState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed' | 'idle';
 
 /** Why a server is not running, in words an operator can search for. */
-export type StateReason = 'FailedStart' | 'Crashed' | 'StartLimit' | 'Exited' | 'Stopped' | 'Disabled' | 'RolloutFailed';
+export type StateReason = 'FailedStart' | 'Crashed' | 'StartLimit' | 'Exited' | 'Stopped' | 'Disabled' | 'RolloutFailed' | 'Unresponsive' | 'IdleStop';
 
 export interface ServerStatus {
   readonly name: string;
@@ -26,8 +28,11 @@ export interface ServerStatus {
   /** When the server entered its current state (ISO 8601). */
   readonly since: string;
   readonly reason: StateReason | null;
-  readonly lastExit: { readonly code: number | null; readonly signal: string | null; readonly at: string } | null;
+  /** The last exit of a child nobody asked to stop: how, when, and why (with what it said then, if anything). */
+  readonly lastExit: { readonly code: number | null; readonly signal: string | null; readonly at: string; readonly reason?: StateReason; readonly error?: string } | null;
   readonly lastError: string | null;
+  /** When a child of this server was last spawned (ISO 8601), or null. */
+  readonly lastStartAt: string | null;
   /** specRevision of what the child runs (null without one) and of what the manifest asks for. */
   readonly revision: { readonly running: string | null; readonly wanted: string };
   /** A rollout under way (`provisioning` the new child, `draining` old ones), or none. */
@@ -48,6 +53,8 @@ export interface SupervisorDeps {
   readonly initializeParams?: Record<string, unknown>;
   /** Metrics: told of every request its routers answer. */
   readonly observe?: Observer;
+  /** Open session and classic streams on this server: an idle stop waits until there are none. */
+  readonly openStreams?: () => number;
 }
 
 /** What the gateway declares when it initializes a shared child: only what the manifest opts in to. */
@@ -76,6 +83,18 @@ export class Supervisor {
   /** Replaced children finishing the requests they have, until drainTimeout. */
   readonly #draining = new Set<ChildHandle>();
   #rolloutFailure: RolloutFailure | null = null;
+  /** Pings the current child while it runs (liveness), when the spec asks for it. */
+  #liveness: Liveness | undefined;
+  /** Set when liveness found the current child hung: its exit is reported as Unresponsive. */
+  #unresponsive: string | undefined;
+  /** Looks for an unused child to stop (idleStop). */
+  #idleTimer: NodeJS.Timeout | undefined;
+  /**
+   * The last child's InitializeResult, kept across idle stops: a client's initialize is answered from it
+   * without starting a child. Cleared when the spec changes.
+   */
+  #knownInitializeResult: Record<string, unknown> | undefined;
+  #lastStartAt: Date | undefined;
   #rollouts = { succeeded: 0, failed: 0 };
   #state: ServerState = 'stopped';
   #reason: StateReason | null = 'Stopped';
@@ -102,6 +121,7 @@ export class Supervisor {
     this.router = router;
     this.#deps = deps;
     this.stderr = new StderrBuffer(spec.stderrLines);
+    router.onWake = () => this.#wake();
   }
 
   get spec(): ServerSpec {
@@ -127,6 +147,7 @@ export class Supervisor {
       reason: this.#reason,
       lastExit: this.#lastExit,
       lastError: this.#lastError,
+      lastStartAt: this.#lastStartAt?.toISOString() ?? null,
       revision: { running: this.#runningSpec === undefined ? null : specRevision(this.#runningSpec), wanted: specRevision(this.#spec) },
       rollout: this.#candidate !== undefined ? 'provisioning' : this.#draining.size > 0 ? 'draining' : null,
       draining: [...this.#draining].map((c) => c.pid).filter((pid): pid is number => pid !== undefined),
@@ -148,10 +169,14 @@ export class Supervisor {
     return this.router.tap(listener);
   }
 
-  /** Starts the server by hand (or first boot): clears the failure count and the start limit. */
-  start(): Promise<ServerStatus> {
+  /**
+   * Starts the server by hand (or first boot): clears the failure count and the start limit.
+   * `as-configured` (the reconciler): an on-demand server goes idle instead, and starts at its first request.
+   */
+  start(how: 'now' | 'as-configured' = 'now'): Promise<ServerStatus> {
     return this.#enqueue(async () => {
       if (this.#state === 'running' || this.#state === 'starting') return;
+      if (how === 'as-configured' && this.#spec.start === 'on-demand' && this.#child === undefined) return this.#goIdle();
       this.#generation++;
       clearTimeout(this.#backoffTimer);
       this.#failures = 0;
@@ -178,6 +203,13 @@ export class Supervisor {
    * wait for the new process.
    */
   restart(): Promise<ServerStatus> {
+    if (this.#state === 'idle') {
+      // Nothing runs: the next request starts the current spec. What the old one answered may not hold.
+      return this.#enqueue(async () => {
+        if (this.#state !== 'idle') return this.#replace();
+        if (this.#runningSpec !== undefined && !sameProcess(this.#runningSpec, this.#spec)) this.#forgetInitializeResult();
+      });
+    }
     if (this.#spec.rollout === 'overlap' && this.#state === 'running' && this.#child !== undefined) {
       return this.#enqueue(async () => {
         if (this.#state === 'running' && this.#child !== undefined && !this.#closed) await this.#rollout();
@@ -205,7 +237,11 @@ export class Supervisor {
    * shape the process changed; the rest (timeouts, policy, buffer size) apply from here on.
    */
   update(spec: ServerSpec): void {
+    const was = this.#spec;
     this.#spec = spec;
+    if (spec.liveness !== was.liveness && this.#state === 'running') this.#watch();
+    if (spec.idleStopMs !== was.idleStopMs) this.#armIdleStop();
+    if (this.#state === 'idle' && spec.start === 'always') this.#wake();
     this.router.requestTimeoutMs = spec.requestTimeoutMs;
     this.router.requestTimeoutMaxMs = spec.requestTimeoutMaxMs;
     this.router.slots.max = spec.maxInFlight;
@@ -310,6 +346,8 @@ export class Supervisor {
     this.#child = child;
     this.#runningSpec = spec;
     this.#startedAt = Date.now();
+    this.#lastStartAt = new Date();
+    this.#knownInitializeResult = response.result;
     this.#since = new Date(); // running since the new process took over
     this.#restarts++;
     this.#rollouts.succeeded++;
@@ -320,6 +358,7 @@ export class Supervisor {
     this.#draining.add(old);
     this.#deps.log.info({ server: this.name, pid: child.pid, old: old.pid, draining: oldLink.open }, 'rollout: new child serving; the old one drains');
     this.#setState('running', null, true);
+    this.#watch();
     // The lists are asked of the old child before its drain starts: they count among what it finishes.
     void this.#announceChangedLists(oldLink, before, link, response.result, spec);
     void this.#drain(old, oldLink, spec);
@@ -402,6 +441,7 @@ export class Supervisor {
   async #stopChild(restarting: boolean): Promise<void> {
     this.#generation++;
     clearTimeout(this.#backoffTimer);
+    this.#unwatch();
     // Old children still draining go with it: a stop leaves no process behind.
     const draining = [...this.#draining].map((c) => c.stop(this.#spec.stopTimeoutMs));
     const child = this.#child;
@@ -437,6 +477,7 @@ export class Supervisor {
     this.#rolloutFailure = null; // a fresh start runs the wanted spec
     this.#links.set(child, this.router.attach(child.stdin, child.stdout));
     this.#startedAt = Date.now();
+    this.#lastStartAt = new Date();
     // Not the command: it may have been written with ${VAR}, and no value from the environment is logged.
     this.#deps.log.info({ server: this.name, pid: child.pid }, 'child spawned');
     void child.exited.then((info) => this.#onExit(child, info));
@@ -455,7 +496,10 @@ export class Supervisor {
     }
     this.router.notify({ jsonrpc: '2.0', method: Method.Initialized });
     this.router.setAvailability({ kind: 'ready' }, response.result);
+    this.#knownInitializeResult = response.result;
     this.#setState('running', null);
+    this.#watch();
+    this.#armIdleStop();
   }
 
   #onExit(child: ChildHandle, info: ExitInfo): void {
@@ -473,6 +517,7 @@ export class Supervisor {
       return;
     }
     this.#child = undefined;
+    this.#unwatch();
     this.#lastExit = { code: info.code, signal: info.signal, at: new Date().toISOString() };
     this.#deps.log.info({ server: this.name, pid: child.pid, code: info.code, signal: info.signal, error: info.error }, 'child exited');
     if (this.#state === 'stopping') return; // a stop or restart in progress owns what happens next
@@ -490,11 +535,17 @@ export class Supervisor {
     } else if (!startFailed) {
       this.#lastError = info.signal !== null ? `killed by ${info.signal}` : info.code === 0 ? null : `exited with code ${info.code}`;
     }
+    const unresponsive = this.#unresponsive;
+    this.#unresponsive = undefined;
+    if (unresponsive !== undefined && !startFailed) this.#lastError = `unresponsive: ${unresponsive}`;
     const cleanExit = !startFailed && info.code === 0 && info.signal === null;
+    const why: StateReason = startFailed ? 'FailedStart' : unresponsive !== undefined ? 'Unresponsive' : cleanExit ? 'Exited' : 'Crashed';
+    // Kept past the restart (launch clears lastError): status still says why the last child went.
+    if (this.#lastExit !== null) this.#lastExit = { ...this.#lastExit, reason: why, ...(this.#lastError === null ? {} : { error: this.#lastError }) };
     if (!startFailed && Date.now() - this.#startedAt >= spec.restart.backoff.resetAfterMs) this.#failures = 0;
     if (this.#closed || (!startFailed && !shouldRestart(spec.restart.policy, info.code, info.signal)) || (startFailed && spec.restart.policy === 'never')) {
       this.router.setAvailability({ kind: 'down', reason: 'exited' });
-      this.#setState(startFailed ? 'failed' : 'exited', startFailed ? 'FailedStart' : cleanExit ? 'Exited' : 'Crashed');
+      this.#setState(startFailed ? 'failed' : 'exited', why);
       return;
     }
     const now = Date.now();
@@ -509,7 +560,7 @@ export class Supervisor {
     const wait = backoffDelay(spec.restart, this.#failures);
     const generation = this.#generation;
     this.router.setAvailability({ kind: 'down', reason: `restarting in ${wait}ms` });
-    this.#setState('backoff', startFailed ? 'FailedStart' : cleanExit ? 'Exited' : 'Crashed');
+    this.#setState('backoff', why);
     this.#backoffTimer = setTimeout(() => {
       if (generation !== this.#generation || this.#closed) return;
       void this.#enqueue(async () => {
@@ -519,6 +570,93 @@ export class Supervisor {
         await this.#launch();
       });
     }, wait);
+  }
+
+  /** Pings the current child while it runs (spec.liveness); a hung one is killed and restarted by policy. */
+  #watch(): void {
+    this.#unwatch();
+    const liveness = this.#spec.liveness;
+    const child = this.#child;
+    const link = child === undefined ? undefined : this.#links.get(child);
+    if (liveness === null || child === undefined || link === undefined) return;
+    const probe = {
+      lastHeardAt: () => link.lastHeardAt,
+      ping: (timeoutMs: number) => this.router.sendTo(link, { jsonrpc: '2.0', id: 0, method: Method.Ping }, timeoutMs).then(() => undefined),
+    };
+    this.#liveness = new Liveness(liveness, probe, (why) => this.#killUnresponsive(child, link, why));
+  }
+
+  #unwatch(): void {
+    this.#liveness?.stop();
+    this.#liveness = undefined;
+  }
+
+  /**
+   * A hung child: what it had in flight is answered now (it would only time out one by one), then it is
+   * killed; its exit goes the crash path (restart policy, backoff, start limit) with reason Unresponsive.
+   */
+  #killUnresponsive(child: ChildHandle, link: ChildLink, why: string): void {
+    if (this.#child !== child) return;
+    this.#unresponsive = why;
+    this.#deps.log.warn({ server: this.name, pid: child.pid, why }, 'child unresponsive; killing it');
+    this.router.drop(link, `stopped responding (${why}); it is being restarted`);
+    // A blocked event loop reads neither stdin nor signals it handles: TERM and KILL without a grace.
+    void child.stop(0);
+  }
+
+  /** No child, and none until a request needs one: the last InitializeResult keeps answering initialize. */
+  #goIdle(): void {
+    clearTimeout(this.#idleTimer);
+    this.#setState('idle', this.#state === 'stopping' ? 'IdleStop' : null);
+    this.router.setAvailability({ kind: 'idle' }, this.#knownInitializeResult);
+  }
+
+  #forgetInitializeResult(): void {
+    this.#knownInitializeResult = undefined;
+    if (this.#state === 'idle') this.router.setAvailability({ kind: 'idle' });
+  }
+
+  /** A request waits on an idle server (or its spec says always again): start it. */
+  #wake(): void {
+    if (this.#state !== 'idle' || this.#closed) return;
+    void this.#enqueue(async () => {
+      if (this.#state !== 'idle' || this.#closed) return;
+      this.#failures = 0;
+      this.#autoRestarts = [];
+      this.#deps.log.info({ server: this.name }, 'starting on demand');
+      await this.#launch();
+    });
+  }
+
+  /** Looks every so often (a quarter of idleStop, 50 ms to 30 s) for a child nobody has used for idleStop. */
+  #armIdleStop(): void {
+    clearTimeout(this.#idleTimer);
+    const idleMs = this.#spec.idleStopMs;
+    if (idleMs <= 0 || this.#state !== 'running') return;
+    this.#idleTimer = setTimeout(() => this.#idleCheck(), Math.min(30_000, Math.max(50, idleMs / 4)));
+    this.#idleTimer.unref();
+  }
+
+  #idleCheck(): void {
+    if (!this.#isUnused()) return this.#armIdleStop();
+    void this.#enqueue(async () => {
+      if (!this.#isUnused()) return this.#armIdleStop();
+      this.#deps.log.info({ server: this.name, pid: this.#child?.pid, idleStopMs: this.#spec.idleStopMs }, 'idle: stopping the unused child');
+      this.router.setAvailability({ kind: 'pending' }); // requests that come meanwhile wait, then wake it again
+      this.#generation++;
+      this.#unwatch();
+      const child = this.#child!;
+      this.#setState('stopping', null);
+      await child.stop(this.#spec.stopTimeoutMs);
+      if (this.#state === 'stopping' && !this.#closed) this.#goIdle();
+    });
+  }
+
+  /** Running, no rollout, nothing in flight or queued, no open stream, and no request for idleStop. */
+  #isUnused(): boolean {
+    return this.#state === 'running' && this.#child !== undefined && this.#candidate === undefined && this.#draining.size === 0
+      && this.router.inFlight === 0 && this.router.queued === 0 && (this.#deps.openStreams?.() ?? 0) === 0
+      && performance.now() - this.router.lastActivityAt >= this.#spec.idleStopMs;
   }
 
   #onStderr(line: string): void {
