@@ -424,7 +424,8 @@ export class Router {
     const restored = { ...m, id: r.originalId };
     if (r.method === ResourceMethod.Subscribe && !('error' in m)) this.#subscribed(r);
     this.#requests.answer(r, restored);
-    this.#emit(restored, r.caller?.id);
+    // The gateway's own requests (pings, a rollout's list reads) are nobody's traffic; its handshake is shown.
+    if (r.caller !== undefined || r.method === Method.Initialize) this.#emit(restored, r.caller?.id);
   }
 
   /**

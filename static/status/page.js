@@ -49,8 +49,11 @@ function render(view) {
     cell(tr, s.pid ?? (s.children ? `${s.children.length} children` : '–'), 'pid');
     cell(tr, String(s.restarts));
     cell(tr, since(s.since));
+    cell(tr, s.lastStartAt ? since(s.lastStartAt) : '–', 'last-start');
     cell(tr, String(s.sessions ?? 0));
-    cell(tr, s.lastError ?? '', 'last-error');
+    // A failed rollout leaves the old child serving: say so beside the state, it is what needs fixing.
+    const rollout = s.rolloutFailure ? `rollout failed: ${s.rolloutFailure.error}` : s.rollout ? `rollout: ${s.rollout}` : '';
+    cell(tr, [rollout, s.lastError ?? ''].filter(Boolean).join('; '), 'last-error');
     const actions = cell(tr, '');
     for (const action of ['start', 'stop', 'restart']) {
       const b = document.createElement('button');

@@ -141,8 +141,10 @@ describe('GET /mcp/:server/sse', () => {
     const stderr = await sse.next((e) => e.event === 'stderr');
     expect(JSON.parse(stderr.data)).toEqual({ line: 'to stderr' });
     await fetch(`${h.url}/mcp/demo/restart`, { method: 'POST' });
-    const stopping = await sse.next((e) => e.event === 'status' && JSON.parse(e.data).state === 'stopping');
-    expect(JSON.parse(stopping.data).name).toBe('demo');
+    // A restart rolls out: the new child is provisioned beside the running one, then swapped in.
+    const provisioning = await sse.next((e) => e.event === 'status' && JSON.parse(e.data).rollout === 'provisioning');
+    expect(JSON.parse(provisioning.data)).toMatchObject({ name: 'demo', state: 'running' });
+    await sse.next((e) => e.event === 'status' && JSON.parse(e.data).rollouts.succeeded === 1);
     sse.close();
   });
 

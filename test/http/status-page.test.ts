@@ -17,7 +17,7 @@ afterEach(async () => {
 describe('status page', () => {
   it('shows the servers live, and a restart clicked there changes the pid without a reload', async (ctx) => {
     needTool(ctx, { name: 'Chromium', missing: existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (CHROMIUM_PATH names another)`, enable: 'apt-get install -y chromium' });
-    const h = await startHarness(manifest(demoServer('demo') + demoServer('other', '    prefix: o\n'), 'endpoints:\n  ops: { servers: [other], description: "for the ops agent" }\n'));
+    const h = await startHarness(manifest(demoServer('demo') + demoServer('other', '    prefix: o\n') + demoServer('lazy', '    start: on-demand\n'), 'endpoints:\n  ops: { servers: [other], description: "for the ops agent" }\n'));
     const first = await running(h.url, 'demo');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -31,6 +31,12 @@ describe('status page', () => {
     const row = page.locator('tr[data-server="demo"]');
     await expect.poll(() => row.locator('.badge').textContent()).toBe('running');
     expect(await row.locator('td.pid').textContent()).toBe(String(first.pid));
+    expect(await row.locator('td.last-start').textContent()).toMatch(/^\d+s ago$/);
+    // An on-demand server never used: idle, no pid, never started.
+    const lazy = page.locator('tr[data-server="lazy"]');
+    expect(await lazy.locator('.badge').textContent()).toBe('idle');
+    expect(await lazy.locator('td.pid').textContent()).toBe('–');
+    expect(await lazy.locator('td.last-start').textContent()).toBe('–');
     await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42)); // gone if the page reloads
 
     await row.locator('button[name="restart"]').click();
@@ -42,7 +48,7 @@ describe('status page', () => {
     expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
     expect(await page.locator('#manifest-state').textContent()).toBe('ok');
     // The aggregate endpoint and the bundle, with what each shows.
-    expect(await page.locator('tr[data-endpoint="/mcp"] td').nth(1).textContent()).toBe('demo, other as o');
+    expect(await page.locator('tr[data-endpoint="/mcp"] td').nth(1).textContent()).toBe('demo, lazy, other as o');
     expect(await page.locator('tr[data-endpoint="/mcp/@ops"] td').allTextContents()).toEqual(['/mcp/@ops', 'other as o', 'for the ops agent']);
 
     const dir = path.join(ROOT, 'test-results');
