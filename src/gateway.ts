@@ -85,6 +85,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         inFlight: s.inFlight,
         sessions: sessionsRef?.countFor(s.name) ?? 0,
         sseClients: sessionsRef === undefined ? 0 : sseClients({ sessions: sessionsRef, streams: classicStreams }, s.name),
+        rollouts: st.rollouts,
+        rolloutFailed: st.rolloutFailure !== null,
       };
     }
   }, () => sessionsRef?.replay.used ?? 0, () => ({ parkedCalls: statelessRef?.parkedCalls ?? 0, listenStreams: statelessRef?.listenStreams ?? 0 }));

@@ -22,6 +22,10 @@ export interface ServerView {
   readonly inFlight: number;
   readonly sessions: number;
   readonly sseClients: number;
+  /** Rollouts that swapped in a new child, and those that failed (the old one kept serving). */
+  readonly rollouts: { readonly succeeded: number; readonly failed: number };
+  /** The last rollout failed and the old child still serves. */
+  readonly rolloutFailed: boolean;
 }
 
 export class GatewayMetrics {
@@ -111,6 +115,20 @@ export class GatewayMetrics {
     gauge('mcp_gateway_server_uptime_seconds', 'Seconds the server has been running (0 when it is not).', (s) => (s.state === 'running' ? s.sinceSeconds : 0));
     gauge('mcp_gateway_requests_in_flight', 'Requests waiting for the server to answer.', (s) => s.inFlight);
     gauge('mcp_gateway_sessions', 'Open MCP sessions on the server.', (s) => s.sessions);
+    new Counter({
+      name: 'mcp_gateway_rollouts_total',
+      help: 'Rollouts of a new child by result: succeeded (swapped in, the old one drained) or failed (the old one kept serving).',
+      labelNames: ['server', 'result'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of view()) {
+          this.inc({ server: s.name, result: 'succeeded' }, s.rollouts.succeeded);
+          this.inc({ server: s.name, result: 'failed' }, s.rollouts.failed);
+        }
+      },
+    });
+    gauge('mcp_gateway_rollout_failed', 'Whether the last rollout failed and the old child still serves (1) or not (0); the next manifest change tries again.', (s) => (s.rolloutFailed ? 1 : 0));
     gauge('mcp_gateway_sse_clients', 'Open SSE streams on the server (classic stream and MCP session streams).', (s) => s.sseClients);
   }
 

@@ -41,6 +41,7 @@ describe('start: on-demand', () => {
     const h = await startHarness(manifest(demoServer('demo', '    start: on-demand\n    idleStop: 1s\n')));
     const boot = await status(h, 'demo');
     expect(boot).toMatchObject({ state: 'idle', pid: null, lastStartAt: null });
+    expect(await (await fetch(`${h.url}/metrics`)).text()).toContain('mcp_gateway_server_state{server="demo",state="idle"} 1');
     expect(spawns(h)).toBe(0);
 
     const first = await command(h, 'tools/call', { name: 'pid', arguments: {} });

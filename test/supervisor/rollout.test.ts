@@ -104,6 +104,10 @@ describe('rollout: overlap (the default)', () => {
     expect(h.logs.some((l) => l.includes('rollout failed; the old child keeps serving'))).toBe(true);
     const summary = ((await (await fetch(`${h.url}/mcp/servers`)).json()) as Json).manifest.lastPlan as string;
     expect(summary).toMatch(/rollout of demo failed/);
+    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    expect(metrics).toContain('mcp_gateway_rollouts_total{server="demo",result="failed"} 1');
+    expect(metrics).toContain('mcp_gateway_rollout_failed{server="demo"} 1');
+    expect(metrics).toContain('mcp_gateway_server_state{server="demo",state="running"} 1');
 
     h.write(withEnv('fixed'));
     await waitFor(async () => (await call(h, 'demo', 'greet', { name: 'x' })).text === 'fixed, x!', 'the fix rolled out', 15_000);
