@@ -8,12 +8,13 @@ import { LATEST_PROTOCOL_VERSION, Method } from '../protocol/jsonrpc.ts';
 import type { Observer, Router, Tap } from '../router/router.ts';
 import { backoffDelay, checkStartLimit, shouldRestart } from './backoff.ts';
 import { reapGroup, spawnChild, type ChildHandle, type ExitInfo } from './child-process.ts';
+import { oomMessage } from './limits.ts';
 import { StderrBuffer } from './stderr-buffer.ts';
 
 export type ServerState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed';
 
 /** Why a server is not running, in words an operator can search for. */
-export type StateReason = 'FailedStart' | 'Crashed' | 'StartLimit' | 'Exited' | 'Stopped' | 'Disabled';
+export type StateReason = 'FailedStart' | 'Crashed' | 'OOMKilled' | 'StartLimit' | 'Exited' | 'Stopped' | 'Disabled';
 
 export interface ServerStatus {
   readonly name: string;
@@ -216,8 +217,9 @@ export class Supervisor {
     let child: ChildHandle;
     try {
       child = spawnChild(
-        { command: spec.command, args: spec.args, cwd: spec.cwd, env: this.#deps.envFor(spec) },
+        { command: spec.command, args: spec.args, cwd: spec.cwd, env: this.#deps.envFor(spec), server: this.name, limits: spec.limits },
         (line) => this.#onStderr(line),
+        this.#deps.log,
       );
     } catch (err) {
       this.#afterExit({ code: null, signal: null, error: (err as Error).message }, true);
@@ -277,11 +279,13 @@ export class Supervisor {
     } else if (!startFailed) {
       this.#lastError = info.signal !== null ? `killed by ${info.signal}` : info.code === 0 ? null : `exited with code ${info.code}`;
     }
+    if (info.oomKilled === true) this.#lastError = oomMessage(spec.limits); // the cause, whatever the start's state
     const cleanExit = !startFailed && info.code === 0 && info.signal === null;
+    const reason: StateReason = info.oomKilled === true ? 'OOMKilled' : startFailed ? 'FailedStart' : cleanExit ? 'Exited' : 'Crashed';
     if (!startFailed && Date.now() - this.#startedAt >= spec.restart.backoff.resetAfterMs) this.#failures = 0;
     if (this.#closed || (!startFailed && !shouldRestart(spec.restart.policy, info.code, info.signal)) || (startFailed && spec.restart.policy === 'never')) {
       this.router.setAvailability({ kind: 'down', reason: 'exited' });
-      this.#setState(startFailed ? 'failed' : 'exited', startFailed ? 'FailedStart' : cleanExit ? 'Exited' : 'Crashed');
+      this.#setState(startFailed ? 'failed' : 'exited', reason);
       return;
     }
     const now = Date.now();
@@ -296,7 +300,7 @@ export class Supervisor {
     const wait = backoffDelay(spec.restart, this.#failures);
     const generation = this.#generation;
     this.router.setAvailability({ kind: 'down', reason: `restarting in ${wait}ms` });
-    this.#setState('backoff', startFailed ? 'FailedStart' : cleanExit ? 'Exited' : 'Crashed');
+    this.#setState('backoff', reason);
     this.#backoffTimer = setTimeout(() => {
       if (generation !== this.#generation || this.#closed) return;
       void this.#enqueue(async () => {
