@@ -1,14 +1,19 @@
-// The effects of one child process: spawn it in its own process group, read its stderr as lines,
-// and stop the whole group (stdin close → SIGTERM → SIGKILL) so no grandchild is left behind.
+// The effects of one child process: spawn it in its own process group (under its resource limits, see
+// limits-host.ts), read its stderr as lines, and stop the whole group (stdin close → SIGTERM → SIGKILL) so
+// no grandchild is left behind.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import type { LimitsSpec } from '../config/types.ts';
 import { LineSplitter, type Oversize } from '../router/framing.ts';
+import { applyLimits, type LimitsLog } from './limits-host.ts';
 
 export interface ExitInfo {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   /** Set when the process could not be spawned at all (ENOENT, EACCES). */
   readonly error?: string;
+  /** With a memory limit: whether the kernel's OOM killer ended the child (or a process of its cgroup). */
+  readonly oomKilled?: boolean;
 }
 
 export interface SpawnSpec {
@@ -16,6 +21,9 @@ export interface SpawnSpec {
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** The server's name: names its cgroup, and the warnings about limits that cannot be applied. */
+  readonly server?: string;
+  readonly limits?: LimitsSpec;
 }
 
 export interface ChildHandle {
@@ -51,13 +59,25 @@ export function killChildGroupsNow(): number {
   return n;
 }
 
-export function spawnChild(spec: SpawnSpec, onStderrLine: (line: string) => void): ChildHandle {
-  const child: ChildProcessWithoutNullStreams = spawn(spec.command, [...spec.args], {
-    cwd: spec.cwd,
-    env: spec.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    detached: true, // its own process group (pgid = pid), so a stop reaches grandchildren too
-  });
+/** `log` hears of limits that cannot be applied (once per server and limit) and of cgroups left behind. */
+export function spawnChild(spec: SpawnSpec, onStderrLine: (line: string) => void, log?: LimitsLog): ChildHandle {
+  const server = spec.server ?? 'child';
+  const { command, args, cgroups } = applyLimits(server, spec.limits ?? {}, spec.command, spec.args, log);
+  let released: Promise<void> | undefined;
+  const release = (): Promise<void> | undefined =>
+    (released ??= cgroups?.release().catch((err: Error) => log?.warn({ server, reason: err.message }, 'cgroup not removed')));
+  let child: ChildProcessWithoutNullStreams;
+  try {
+    child = spawn(command, [...args], {
+      cwd: spec.cwd,
+      env: spec.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true, // its own process group (pgid = pid), so a stop reaches grandchildren too
+    });
+  } catch (err) {
+    void release();
+    throw err;
+  }
   const pid = child.pid;
   if (pid !== undefined) liveGroups.add(pid);
 
@@ -70,13 +90,18 @@ export function spawnChild(spec: SpawnSpec, onStderrLine: (line: string) => void
 
   const exited = new Promise<ExitInfo>((resolve) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
-      if (pid === undefined) resolve({ code: null, signal: null, error: err.code ?? err.message });
+      if (pid !== undefined) return;
+      void release();
+      resolve({ code: null, signal: null, error: err.code ?? err.message });
     });
     child.once('exit', (code, signal) => {
       signalGroup(pid, 0); // forgets the group if the leader was its last member
+      // The counters go with the cgroup: read them now, then remove it once the group has emptied.
+      const oomKilled = cgroups?.oomKilled(signal);
+      void release();
       // Let stdout drain what the child wrote just before it exited, but never wait on a grandchild
       // that keeps the pipe open.
-      const info = { code, signal };
+      const info: ExitInfo = oomKilled === undefined ? { code, signal } : { code, signal, oomKilled };
       if (child.stdout.readableEnded) resolve(info);
       else {
         const t = setTimeout(() => resolve(info), 100);
@@ -90,7 +115,12 @@ export function spawnChild(spec: SpawnSpec, onStderrLine: (line: string) => void
 
   let stopping: Promise<ExitInfo> | undefined;
   const stop = (stopTimeoutMs: number): Promise<ExitInfo> => {
-    stopping ??= stopGroup(child, pid, exited, stopTimeoutMs);
+    stopping ??= stopGroup(child, pid, exited, stopTimeoutMs).then(async (info) => {
+      // The group is gone: whatever is still in the cgroups left it (setsid) and ends now.
+      cgroups?.hurry();
+      await release();
+      return info;
+    });
     return stopping;
   };
 

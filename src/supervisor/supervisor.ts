@@ -10,6 +10,7 @@ import { LATEST_PROTOCOL_VERSION, LISTS, Method } from '../protocol/jsonrpc.ts';
 import type { ChildLink, Observer, Router, Tap } from '../router/router.ts';
 import { backoffDelay, checkStartLimit, shouldRestart } from './backoff.ts';
 import { reapGroup, spawnChild, type ChildHandle, type ExitInfo } from './child-process.ts';
+import { oomMessage } from './limits.ts';
 import { StderrBuffer } from './stderr-buffer.ts';
 import { Liveness } from './liveness.ts';
 import { listDiffers, ROLLOUT_STDERR_LINES, sameProcess, specRevision, type ListRead, type RolloutFailure } from './rollout.ts';
@@ -18,7 +19,7 @@ import { listDiffers, ROLLOUT_STDERR_LINES, sameProcess, specRevision, type List
 export type ServerState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed' | 'idle';
 
 /** Why a server is not running, in words an operator can search for. */
-export type StateReason = 'FailedStart' | 'Crashed' | 'StartLimit' | 'Exited' | 'Stopped' | 'Disabled' | 'RolloutFailed' | 'Unresponsive' | 'IdleStop';
+export type StateReason = 'FailedStart' | 'Crashed' | 'OOMKilled' | 'Unresponsive' | 'StartLimit' | 'Exited' | 'Stopped' | 'Disabled' | 'RolloutFailed' | 'IdleStop';
 
 export interface ServerStatus {
   readonly name: string;
@@ -303,7 +304,7 @@ export class Supervisor {
     const tail: string[] = [];
     let child: ChildHandle;
     try {
-      child = spawnChild({ command: spec.command, args: spec.args, cwd: spec.cwd, env: this.#deps.envFor(spec) }, (line) => {
+      child = this.#spawn(spec, (line) => {
         this.#onStderr(line);
         tail.push(line);
         if (tail.length > ROLLOUT_STDERR_LINES) tail.shift();
@@ -428,6 +429,11 @@ export class Supervisor {
     this.#setState('running', 'RolloutFailed', true);
   }
 
+  /** A child of `spec`, in its own process group, under its limits. Throws when it cannot be spawned at all. */
+  #spawn(spec: ServerSpec, onStderrLine: (line: string) => void): ChildHandle {
+    return spawnChild({ command: spec.command, args: spec.args, cwd: spec.cwd, env: this.#deps.envFor(spec), server: this.name, limits: spec.limits }, onStderrLine, this.#deps.log);
+  }
+
   #initializeRequest(spec: ServerSpec): { jsonrpc: '2.0'; id: number; method: string; params: Record<string, unknown> } {
     return { jsonrpc: '2.0', id: 0, method: Method.Initialize, params: this.#deps.initializeParams ?? gatewayInitializeParams(spec, this.#deps.version) };
   }
@@ -464,10 +470,7 @@ export class Supervisor {
 
     let child: ChildHandle;
     try {
-      child = spawnChild(
-        { command: spec.command, args: spec.args, cwd: spec.cwd, env: this.#deps.envFor(spec) },
-        (line) => this.#onStderr(line),
-      );
+      child = this.#spawn(spec, (line) => this.#onStderr(line));
     } catch (err) {
       this.#afterExit({ code: null, signal: null, error: (err as Error).message }, true);
       return;
@@ -538,8 +541,9 @@ export class Supervisor {
     const unresponsive = this.#unresponsive;
     this.#unresponsive = undefined;
     if (unresponsive !== undefined && !startFailed) this.#lastError = `unresponsive: ${unresponsive}`;
+    if (info.oomKilled === true) this.#lastError = oomMessage(spec.limits); // the cause, whatever the start's state
     const cleanExit = !startFailed && info.code === 0 && info.signal === null;
-    const why: StateReason = startFailed ? 'FailedStart' : unresponsive !== undefined ? 'Unresponsive' : cleanExit ? 'Exited' : 'Crashed';
+    const why: StateReason = info.oomKilled === true ? 'OOMKilled' : startFailed ? 'FailedStart' : unresponsive !== undefined ? 'Unresponsive' : cleanExit ? 'Exited' : 'Crashed';
     // Kept past the restart (launch clears lastError): status still says why the last child went.
     if (this.#lastExit !== null) this.#lastExit = { ...this.#lastExit, reason: why, ...(this.#lastError === null ? {} : { error: this.#lastError }) };
     if (!startFailed && Date.now() - this.#startedAt >= spec.restart.backoff.resetAfterMs) this.#failures = 0;
