@@ -101,7 +101,12 @@ export function summarize(p: Plan, desired?: ReadonlyMap<string, ServerSpec>): s
   const restarted = p.restart.filter((c) => !toggled(c));
   const turnedOn = p.restart.filter((c) => toggled(c) && desired?.get(c.name)?.enabled === true).map((c) => c.name);
   const turnedOff = p.restart.filter((c) => toggled(c) && desired?.get(c.name)?.enabled === false).map((c) => c.name);
-  if (p.start.length) parts.push(`started ${p.start.join(', ')}`);
+  // An on-demand server is not started by a reload: it waits for its first request.
+  const onDemand = (name: string): boolean => desired?.get(name)?.start === 'on-demand' && desired.get(name)?.sharing === 'shared';
+  const started = p.start.filter((n) => !onDemand(n));
+  const waiting = p.start.filter(onDemand);
+  if (started.length) parts.push(`started ${started.join(', ')}`);
+  if (waiting.length) parts.push(`added ${waiting.join(', ')} (on demand)`);
   if (restarted.length) parts.push(`restarted ${names(restarted)}`);
   if (turnedOn.length) parts.push(`enabled ${turnedOn.join(', ')}`);
   if (turnedOff.length) parts.push(`disabled ${turnedOff.join(', ')}`);

@@ -43,6 +43,7 @@ describe('start: on-demand', () => {
     expect(boot).toMatchObject({ state: 'idle', pid: null, lastStartAt: null });
     expect(await (await fetch(`${h.url}/metrics`)).text()).toContain('mcp_gateway_server_state{server="demo",state="idle"} 1');
     expect(spawns(h)).toBe(0);
+    expect(((await (await fetch(`${h.url}/mcp/servers`)).json()) as Json).manifest.lastPlan).toBe('added demo (on demand)');
 
     const first = await command(h, 'tools/call', { name: 'pid', arguments: {} });
     const pid = Number(textOf(first.result));
