@@ -3,6 +3,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { ServerSpec } from '../config/types.ts';
 import { PROCESS_FIELDS, stableJson } from '../plan/plan.ts';
+import { LISTS, type JsonRpcResponse } from '../protocol/jsonrpc.ts';
 
 /** The last rollout that did not complete: the old child kept serving. Cleared by the next success. */
 export interface RolloutFailure {
@@ -53,4 +54,40 @@ export function listDiffers(before: ListRead, after: ListRead): boolean {
   if (before === 'unreadable' || after === 'unreadable') return true;
   if (typeof before === 'string' || typeof after === 'string') return before !== after;
   return before.length !== after.length || stableJson(before) !== stableJson(after);
+}
+
+/** One child as a rollout compares it: a way to ask it, and what it answered to initialize. */
+export interface ListSource {
+  send(method: string, params: Record<string, unknown>): Promise<JsonRpcResponse>;
+  readonly initializeResult: Record<string, unknown> | undefined;
+}
+
+/** Pages read of one list at most: past that, a difference is assumed rather than read. */
+const MAX_PAGES = 10;
+
+/** One list of a child, every page of it. */
+export async function readList(source: ListSource, method: string, capability: string): Promise<ListRead> {
+  const declared = (source.initializeResult?.capabilities as Record<string, unknown> | undefined)?.[capability];
+  if (declared === undefined) return 'undeclared';
+  const items: unknown[] = [];
+  let cursor: unknown;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const response = await source.send(method, cursor === undefined ? {} : { cursor });
+    if ('error' in response) return 'unreadable';
+    const list = response.result[capability];
+    if (Array.isArray(list)) items.push(...(list as unknown[]));
+    cursor = response.result.nextCursor;
+    if (typeof cursor !== 'string') return items;
+  }
+  return 'unreadable';
+}
+
+/**
+ * The list_changed notifications owed after a swap: one per list (tools, prompts, resources) that differs
+ * between the two children. Every list is asked of both at once: the old child gets its questions before
+ * its drain can stop it.
+ */
+export async function changedLists(before: ListSource, after: ListSource): Promise<string[]> {
+  const reads = LISTS.map((l) => Promise.all([readList(before, l.method, l.capability), readList(after, l.method, l.capability)]));
+  return (await Promise.all(reads)).flatMap(([a, b], i) => (listDiffers(a, b) ? [LISTS[i]!.changed] : []));
 }

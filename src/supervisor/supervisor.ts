@@ -6,14 +6,14 @@
 import type { ServerSpec } from '../config/types.ts';
 import { Listeners } from '../listeners.ts';
 import type { Logger } from '../log.ts';
-import { LATEST_PROTOCOL_VERSION, LISTS, Method } from '../protocol/jsonrpc.ts';
+import { LATEST_PROTOCOL_VERSION, Method } from '../protocol/jsonrpc.ts';
 import type { ChildLink, Observer, Router, Tap } from '../router/router.ts';
 import { backoffDelay, checkStartLimit, shouldRestart } from './backoff.ts';
 import { reapGroup, spawnChild, type ChildHandle, type ExitInfo } from './child-process.ts';
 import { oomMessage } from './limits.ts';
 import { StderrBuffer } from './stderr-buffer.ts';
 import { Liveness } from './liveness.ts';
-import { listDiffers, ROLLOUT_STDERR_LINES, sameProcess, specRevision, type ListRead, type RolloutFailure } from './rollout.ts';
+import { changedLists, ROLLOUT_STDERR_LINES, sameProcess, specRevision, type RolloutFailure } from './rollout.ts';
 
 /** `idle`: an on-demand server with no child now; the next request starts one (not `stopped`: nobody stopped it). */
 export type ServerState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed' | 'idle';
@@ -385,33 +385,14 @@ export class Supervisor {
   }
 
   /**
-   * Reads each list from the old child and the new one and tells sessions of those that differ: the new
-   * child never said list_changed, since to it nothing changed. Bounded by requestTimeout per list.
+   * Tells sessions of each list that differs between the old child and the new one: the new child never
+   * said list_changed, since to it nothing changed. Bounded by requestTimeout per page.
    */
   async #announceChangedLists(oldLink: ChildLink, before: Record<string, unknown> | undefined, newLink: ChildLink, after: Record<string, unknown>, spec: ServerSpec): Promise<void> {
-    const read = async (link: ChildLink, init: Record<string, unknown> | undefined, method: string, capability: string): Promise<ListRead> => {
-      const declared = (init?.capabilities as Record<string, unknown> | undefined)?.[capability];
-      if (declared === undefined) return 'undeclared';
-      const items: unknown[] = [];
-      let cursor: unknown;
-      // A few pages at most: past that, a difference is assumed rather than read.
-      for (let page = 0; page < 10; page++) {
-        const params = cursor === undefined ? {} : { cursor };
-        const r = await this.router.sendTo(link, { jsonrpc: '2.0', id: 0, method, params }, spec.requestTimeoutMs);
-        if ('error' in r.response) return 'unreadable';
-        const result = r.response.result;
-        const list = result[capability];
-        if (Array.isArray(list)) items.push(...(list as unknown[]));
-        cursor = result.nextCursor;
-        if (typeof cursor !== 'string') return items;
-      }
-      return 'unreadable';
-    };
-    // All at once: every first page goes to the old child now, before its drain can stop it.
-    const reads = LISTS.map((list) => Promise.all([read(oldLink, before, list.method, list.capability), read(newLink, after, list.method, list.capability)]));
-    for (const [i, [a, b]] of (await Promise.all(reads)).entries()) {
-      if (!this.#closed && listDiffers(a, b)) this.router.broadcast({ jsonrpc: '2.0', method: LISTS[i]!.changed });
-    }
+    const sender = (link: ChildLink) => async (method: string, params: Record<string, unknown>) =>
+      (await this.router.sendTo(link, { jsonrpc: '2.0', id: 0, method, params }, spec.requestTimeoutMs)).response;
+    const changed = await changedLists({ send: sender(oldLink), initializeResult: before }, { send: sender(newLink), initializeResult: after });
+    for (const method of changed) if (!this.#closed) this.router.broadcast({ jsonrpc: '2.0', method });
   }
 
   #rolloutFailed(spec: ServerSpec, error: string, exit: RolloutFailure['exit'], stderr: readonly string[]): void {
@@ -447,6 +428,7 @@ export class Supervisor {
   async #stopChild(restarting: boolean): Promise<void> {
     this.#generation++;
     clearTimeout(this.#backoffTimer);
+    clearTimeout(this.#idleTimer);
     this.#unwatch();
     // Old children still draining go with it: a stop leaves no process behind.
     const draining = [...this.#draining].map((c) => c.stop(this.#spec.stopTimeoutMs));
