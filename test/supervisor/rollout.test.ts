@@ -225,3 +225,20 @@ describe('rollout: replace', () => {
     expect(h.logs.some((l) => l.includes('rollout: new child spawned'))).toBe(false);
   });
 });
+
+describe('rollout of a per-session server', () => {
+  it('running sessions keep their children; new sessions get the new spec', async () => {
+    const ps = (greeting: string): string => manifest(demoServer('demo', `    sharing: per-session\n    env: { GREETING: ${greeting} }\n`));
+    const h = await startHarness(ps('one'));
+    await waitFor(async () => (await status(h, 'demo'))?.state === 'running', 'demo accepting sessions');
+    const a = await connect(`${h.url}/mcp/demo/mcp`);
+    const pidA = textOf(await a.client.callTool({ name: 'pid', arguments: {} }));
+    h.write(ps('two'));
+    await waitFor(async () => ((await (await fetch(`${h.url}/mcp/servers`)).json()) as Json).manifest.lastPlan?.includes('restarted demo'), 'edit applied');
+    const b = await connect(`${h.url}/mcp/demo/mcp`);
+    expect(textOf(await b.client.callTool({ name: 'greet', arguments: {} }))).toBe('two, world!');
+    // The first session still talks to its own child, with its own environment.
+    expect(textOf(await a.client.callTool({ name: 'pid', arguments: {} }))).toBe(pidA);
+    expect(textOf(await a.client.callTool({ name: 'greet', arguments: {} }))).toBe('one, world!');
+  });
+});
