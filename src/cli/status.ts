@@ -15,6 +15,7 @@ interface Row {
   readonly sharing?: string;
   readonly sessions?: number;
   readonly children?: readonly unknown[];
+  readonly rolloutFailure?: { readonly error?: unknown } | null;
 }
 
 interface ManifestRow {
@@ -75,12 +76,19 @@ export function render(answer: ServersAnswer, now: number): string[] {
     printable(s.restarts ?? 0, 12),
     typeof s.since === 'string' ? ago(s.since, now) : '-',
     printable(s.sessions ?? 0, 12),
-    s.lastError ? printable(s.lastError, 60) : '-',
+    lastProblem(s),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   const out = answer.servers.length === 0 ? ['(no servers in the manifest)'] : [line(header), ...rows.map(line)];
   return [...out, '', ...manifestLines(answer.manifest, now)];
+}
+
+/** A failed rollout first: the old child serves, and what needs fixing is the new one. */
+function lastProblem(s: Row): string {
+  const rollout = s.rolloutFailure?.error;
+  if (typeof rollout === 'string') return printable(`rollout failed: ${rollout}`, 80);
+  return s.lastError ? printable(s.lastError, 60) : '-';
 }
 
 function manifestLines(m: ManifestRow | undefined, now: number): string[] {

@@ -46,6 +46,23 @@ describe('mcp-gateway status', () => {
     expect(r.stdout).toMatch(new RegExp(`manifest ${file}: error, last read \\d+s ago; the version applied \\d+s ago keeps running; 2 problems:\\n  ${file}:3:3: missing required key`));
   });
 
+  it('shows an on-demand server as idle, and a failed rollout as what needs fixing', async () => {
+    const file = path.join(tempDir(), 'mcp-gateway.yaml');
+    const lazy = `  lazy: { command: node, args: [${JSON.stringify(DEMO)}], start: on-demand }\n`;
+    writeFileSync(file, MANIFEST + lazy);
+    const g = await runGateway(file);
+    await waitFor(async () => (await cli(['status', '--url', g.url])).stdout.includes(' running '), 'demo running', 10_000);
+    writeFileSync(file, MANIFEST.replace(`args: [${JSON.stringify(DEMO)}]\n`, `args: ["-e", "process.exit(4)"]\n`) + lazy);
+    g.proc.kill('SIGHUP');
+    const r = await waitFor(async () => {
+      const x = await cli(['status', '--url', g.url]);
+      return x.stdout.includes('rollout failed') ? x : undefined;
+    }, 'rollout failure shown', 15_000);
+    const lines = r.stdout.split('\n');
+    expect(lines[1]).toMatch(/^demo +running \(RolloutFailed\) +\d+ +0 +\d+s +0 +rollout failed: exited before answering initialize \(code 4\)$/);
+    expect(lines[3]).toMatch(/^lazy +idle +- +0 +\d+s +0 +-$/);
+  });
+
   it('sends the key to a gateway with auth.keys; without it, exit 1 and the reason', async () => {
     const key = 'status-test-key-0123456789';
     const file = path.join(tempDir(), 'mcp-gateway.yaml');
