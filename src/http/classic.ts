@@ -7,6 +7,7 @@ import { ErrorCode, Header, checkMessage, errorResponse, isResponse } from '../p
 import type { FailureKind } from '../router/router.ts';
 import type { ManagedServer } from '../supervisor/managed-server.ts';
 import { PerSessionServer } from '../supervisor/per-session-server.ts';
+import type { ServerStatus } from '../supervisor/supervisor.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
 import { sendEmpty, whenClientGoes } from './answer.ts';
@@ -52,7 +53,7 @@ export function serversView(deps: Pick<ClassicDeps, 'reconciler' | 'sessions' | 
   const { reconciler, sessions } = deps;
   return {
     servers: [...reconciler.servers.values()].filter((sup) => mayUse(key, sup.name)).map((sup) => ({
-      ...sup.status(),
+      ...statusShown(sup.status(), key),
       enabled: sup.spec.enabled,
       sharing: sup.spec.sharing,
       policy: sup.spec.restart.policy,
@@ -67,6 +68,16 @@ export function serversView(deps: Pick<ClassicDeps, 'reconciler' | 'sessions' | 
     // The reload status names every server (its plan, its errors): only for keys that see them all.
     manifest: seesAll(key) ? { ...reconciler.status, listen: listenShown(reconciler.desired) } : { state: reconciler.status.state },
   };
+}
+
+/**
+ * A server's status as `key` may see it: the stderr lines of a failed rollout are the child's own output
+ * (it may print what it was given), shown where GET /mcp/:server/stderr is: to admin keys only.
+ */
+function statusShown<S extends ServerStatus>(status: S, key: KeySpec | undefined): S {
+  const failure = status.rolloutFailure;
+  if (failure === null || key === undefined || key.admin) return status;
+  return { ...status, rolloutFailure: { ...failure, stderr: [] } };
 }
 
 /** /mcp and each bundle: its path, description and the servers it shows this key (with their prefix). */

@@ -242,3 +242,24 @@ describe('rollout of a per-session server', () => {
     expect(textOf(await a.client.callTool({ name: 'greet', arguments: {} }))).toBe('one, world!');
   });
 });
+
+describe('rollout failure seen by a key of one server', () => {
+  it('shows the failure and its reason, but the new child\'s stderr only to admin keys', async () => {
+    const keys = 'auth:\n  keys:\n    - { name: ops, key: ops-key-0123456789, servers: "*", admin: true }\n    - { name: app, key: app-key-0123456789, servers: [demo] }\n';
+    const h = await startHarness(manifest(demoServer('demo'), keys));
+    const as = async (key: string): Promise<Json> => {
+      const body = (await (await fetch(`${h.url}/mcp/servers`, { headers: { authorization: `Bearer ${key}` } })).json()) as Json;
+      return body.servers.find((s: Json) => s.name === 'demo');
+    };
+    await waitFor(async () => (await as('ops-key-0123456789'))?.state === 'running', 'demo running');
+    h.write(manifest(`  demo:\n    command: node\n    args: ["-e", "console.error('token=s3cr3t-value'); process.exit(2)"]\n`, keys));
+    const ops = await waitFor(async () => {
+      const s = await as('ops-key-0123456789');
+      return s.rolloutFailure !== null ? s : undefined;
+    }, 'failure shown', 15_000);
+    expect(ops.rolloutFailure.stderr).toEqual(['token=s3cr3t-value']);
+    const app = await as('app-key-0123456789');
+    expect(app.rolloutFailure).toMatchObject({ reason: 'RolloutFailed', exit: { code: 2 }, stderr: [] });
+    expect(JSON.stringify(app)).not.toContain('s3cr3t');
+  });
+});
