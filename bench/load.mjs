@@ -77,3 +77,43 @@ export async function run(url, sessions, concurrency, total) {
   const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
   return { rps: total / seconds, p50: pct(50), p99: pct(99), failures };
 }
+
+/** The p-th percentile (0–100) of ascending `sorted`. */
+export function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** One request: POST `body` to `url` on `agent`; resolves { status, data } (status 0: the connection failed). */
+export function send(agent, url, body, headers = {}) {
+  return post(agent, url, body, headers).catch((err) => ({ status: 0, headers: {}, data: `${err.code ?? ''} ${err.message}` }));
+}
+
+/**
+ * Echo calls at `concurrency` for `ms` milliseconds, spread over `clients` ({ face, url, headers }: an MCP
+ * session's or a stateless client's headers, or none for the classic POST /mcp/<server>/command). Returns
+ * each request's start and end (performance.now()), and the failures with their face and what they said.
+ */
+export async function runFor(clients, concurrency, ms) {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const requests = [];
+  const failures = [];
+  const until = performance.now() + ms;
+  let issued = 0;
+  async function worker() {
+    while (performance.now() < until) {
+      const i = issued++;
+      const c = clients[i % clients.length];
+      const params = { name: 'echo', arguments: { text: `hello ${i}` } };
+      if (c.headers[MODERN] !== undefined) params._meta = META;
+      const body = JSON.stringify({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params });
+      const start = performance.now();
+      const r = await send(agent, c.url, body, c.headers);
+      const end = performance.now();
+      requests.push({ start, end });
+      if (r.status !== 200 || !r.data.includes(`hello ${i}`)) failures.push({ face: c.face, at: start, status: r.status, data: r.data.slice(0, 300) });
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  agent.destroy();
+  return { requests, failures };
+}

@@ -2,12 +2,16 @@
 // npm run bench: the gateway, a bare HTTP→stdio forwarder (the ceiling) and supergateway, each in front
 // of the same bundled demo server, measured one after the other in this one run, on this machine, by the
 // same client. Prints requests/s, p50, p99 and RSS per target, then the ratios against the targets.
+// Then supervision: requests during overlap rollouts, the cold start of an on-demand server, and the
+// memory of 100 servers on demand vs always running. `npm run bench -- --only supervision` (or
+// BENCH_ONLY=supervision; `comparison` for the first part) runs one section.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TOOL, openSessions, run, statelessClients } from './load.mjs';
+import { Agent } from 'node:http';
+import { TOOL, openSessions, percentile, run, runFor, send, statelessClients } from './load.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEMO = path.join(ROOT, 'examples', 'servers', 'demo.js');
@@ -101,7 +105,7 @@ async function measure(target) {
 
 const fmt = (n, d = 0) => n.toFixed(d).padStart(8);
 
-async function main() {
+async function comparison() {
   const sgBin = ensureSupergateway();
   const dir = mkdtempSync(path.join(tmpdir(), 'mcp-gw-bench-'));
   const manifest = path.join(dir, 'mcp-gateway.yaml');
@@ -161,6 +165,338 @@ async function main() {
     `(also: the aggregate endpoint /mcp vs the per-server URL: ${(agg.c16.rps / gw.c16.rps).toFixed(2)}x requests/s at c16, ${(agg.c1.p50 / gw.c1.p50).toFixed(2)}x p50 at c1)`,
   );
   if (results.some((r) => r.c1.failures + r.c16.failures > 0)) process.exitCode = 1;
+}
+
+// ---- Supervision: the gateway itself (from dist/, with `npm start`'s flags), manifests in a temp dir. ----
+
+const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 5);
+const ROLLOUT_EVERY_MS = 2000;
+const ROLLOUT_CONCURRENCY = 16;
+const COLD_SAMPLES = 7;
+const WARM_CALLS = 20;
+const FLEET = 100;
+const FLEET_USED = 5;
+const FLEET_SETTLE_MS = 3000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => percentile([...xs].sort((a, b) => a - b), 50);
+
+/** A manifest is written as JSON (which is YAML), all at once: a reload never reads half a file. */
+function writeManifest(file, manifest) {
+  writeFileSync(`${file}.tmp`, JSON.stringify(manifest, null, 1));
+  renameSync(`${file}.tmp`, file);
+}
+
+function manifestOf(servers, defaults = {}) {
+  return { version: 1, listen: { host: '127.0.0.1', port: 0 }, defaults: { liveness: false, ...defaults }, servers };
+}
+
+const demo = (extra = {}) => ({ command: 'node', args: [DEMO], ...extra });
+
+/** Starts `node bin/mcp-gateway.js run` on a manifest; resolves once /readyz says the manifest is applied. */
+async function launchGateway(manifest, readyMs = 20_000) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mcp-gw-bench-'));
+  const file = path.join(dir, 'mcp-gateway.yaml');
+  writeManifest(file, manifest);
+  const args = [...startFlags(), path.join(ROOT, 'bin', 'mcp-gateway.js'), 'run', '--config', file];
+  const proc = spawn(process.execPath, args, { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (c) => (out += c));
+  proc.stderr.on('data', (c) => (out += c));
+  const alive = () => proc.exitCode === null && proc.signalCode === null;
+  const gw = {
+    proc,
+    file,
+    base: undefined,
+    log: () => out,
+    async stop() {
+      proc.kill('SIGTERM');
+      if (alive()) await new Promise((r) => proc.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  const deadline = Date.now() + readyMs;
+  while (Date.now() < deadline && alive()) {
+    gw.base ??= fromListeningLine(out, '');
+    if (gw.base && (await fetch(`${gw.base}/readyz`).then((r) => r.status, () => 0)) === 200) return gw;
+    await sleep(100);
+  }
+  await gw.stop();
+  throw new Error(`the gateway did not start:\n${out.slice(-2000)}`);
+}
+
+async function serverStatus(base) {
+  return (await (await fetch(`${base}/mcp/servers`)).json()).servers;
+}
+
+/** One classic tools/call on `agent`; resolves its latency (ms), or throws with what the gateway said. */
+async function classicCall(agent, base, server, text) {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text } } });
+  const t0 = performance.now();
+  const r = await send(agent, `${base}/mcp/${server}/command`, body);
+  const ms = performance.now() - t0;
+  if (r.status !== 200 || !r.data.includes(text)) throw new Error(`${server}: HTTP ${r.status} ${r.data.slice(0, 300)}`);
+  return ms;
+}
+
+/** The pids under `root`, recursively (from the ppid in /proc/<pid>/stat). */
+function descendants(root) {
+  const kids = new Map();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!kids.has(ppid)) kids.set(ppid, []);
+    kids.get(ppid).push(Number(e));
+  }
+  const out = [];
+  for (let todo = [...(kids.get(root) ?? [])]; todo.length > 0; ) {
+    const pid = todo.pop();
+    out.push(pid);
+    todo.push(...(kids.get(pid) ?? []));
+  }
+  return out;
+}
+
+/** RSS and PSS (shared pages split among their users) in MB of `pid`, 0 for a process gone meanwhile. */
+function memoryMb(pid) {
+  try {
+    const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(t)[1]) / 1024;
+    return { rss: kb('Rss'), pss: kb('Pss') };
+  } catch {
+    return { rss: 0, pss: 0 };
+  }
+}
+
+/** The gateway and all its descendants: summed RSS and PSS, the gateway's own RSS, the descendants' count. */
+function treeMemory(root) {
+  const pids = descendants(root);
+  const all = [root, ...pids].map(memoryMb);
+  return { rss: all.reduce((a, m) => a + m.rss, 0), pss: all.reduce((a, m) => a + m.pss, 0), gateway: all[0].rss, children: pids.length };
+}
+
+/**
+ * 1 and 2: steady echo load on one server (2025 sessions, 2026 stateless clients and classic /command in
+ * turn) while its env is edited every ROLLOUT_EVERY_MS; each edit is an overlap rollout. A rollout's window
+ * runs from the edit until the status shows it done (no rollout, nothing draining); a request counts for the
+ * window if it was in flight at any time in it, and for steady state otherwise.
+ */
+async function rolloutsUnderLoad() {
+  const spec = (rev) => manifestOf({ demo: demo({ env: { BENCH_REV: String(rev) } }) });
+  const gw = await launchGateway(spec(0));
+  try {
+    const mcp = `${gw.base}/mcp/demo/mcp`;
+    const classic = `${gw.base}/mcp/demo/command`;
+    const clients = [
+      ...(await openSessions(mcp, 4)).map((headers) => ({ face: '2025 session', url: mcp, headers })),
+      ...statelessClients(4).map((headers) => ({ face: '2026 stateless', url: mcp, headers })),
+      ...Array.from({ length: 4 }, () => ({ face: 'classic /command', url: classic, headers: {} })),
+    ];
+    await runFor(clients, 4, 1000); // warm-up
+    const before = (await serverStatus(gw.base)).find((s) => s.name === 'demo');
+    const duration = (ROLLOUTS + 0.5) * ROLLOUT_EVERY_MS;
+    const t0 = performance.now();
+    const edits = [];
+    const samples = [];
+    let loading = true;
+    const editing = (async () => {
+      for (let k = 1; k <= ROLLOUTS; k++) {
+        await sleep(t0 + (k - 0.5) * ROLLOUT_EVERY_MS - performance.now());
+        edits.push(performance.now());
+        writeManifest(gw.file, spec(k));
+      }
+    })();
+    const sampling = (async () => {
+      while (loading) {
+        const s = (await serverStatus(gw.base)).find((x) => x.name === 'demo');
+        samples.push({ t: performance.now(), pid: s.pid, succeeded: s.rollouts.succeeded - before.rollouts.succeeded, failed: s.rollouts.failed - before.rollouts.failed, busy: s.rollout !== null || s.draining.length > 0 });
+        await sleep(50);
+      }
+    })();
+    const load = await runFor(clients, ROLLOUT_CONCURRENCY, duration);
+    loading = false;
+    await Promise.all([editing, sampling]);
+    // Let the last rollout finish before reading its end.
+    for (let i = 0; i < 100; i++) {
+      const s = (await serverStatus(gw.base)).find((x) => x.name === 'demo');
+      samples.push({ t: performance.now(), pid: s.pid, succeeded: s.rollouts.succeeded - before.rollouts.succeeded, failed: s.rollouts.failed - before.rollouts.failed, busy: s.rollout !== null || s.draining.length > 0 });
+      if (s.rollouts.succeeded + s.rollouts.failed - before.rollouts.succeeded - before.rollouts.failed >= ROLLOUTS && !samples.at(-1).busy) break;
+      await sleep(100);
+    }
+    const windows = edits.map((at, k) => {
+      const done = samples.find((s) => s.t > at && s.succeeded + s.failed >= k + 1 && !s.busy);
+      return { from: at, to: done?.t ?? Infinity };
+    });
+    const inWindow = (r) => windows.some((w) => r.start < w.to && r.end > w.from);
+    const lat = (rs) => rs.map((r) => r.end - r.start).sort((a, b) => a - b);
+    const during = lat(load.requests.filter(inWindow));
+    const steady = lat(load.requests.filter((r) => !inWindow(r)));
+    let pidChanges = 0;
+    for (let i = 1; i < samples.length; i++) if (samples[i].pid !== samples[i - 1].pid) pidChanges++;
+    const last = samples.at(-1);
+    const left = descendants(gw.proc.pid).length;
+    return {
+      requests: load.requests.length,
+      seconds: duration / 1000,
+      failures: load.failures,
+      edits: edits.length,
+      pidChanges,
+      succeeded: last.succeeded,
+      failed: last.failed,
+      children: left,
+      windowMs: median(windows.map((w) => w.to - w.from)),
+      during: { n: during.length, p50: percentile(during, 50), p99: percentile(during, 99) },
+      steady: { n: steady.length, p50: percentile(steady, 50), p99: percentile(steady, 99) },
+      warnings: gw.log().split('\n').filter((l) => /"level":(4|5|6)\d/.test(l)),
+    };
+  } finally {
+    await gw.stop();
+  }
+}
+
+/** The floor of a cold start: spawn the demo server here and wait for its answer to initialize (ms). */
+function bareStart() {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn('node', [DEMO], { stdio: ['pipe', 'pipe', 'ignore'] });
+    child.on('error', reject);
+    child.stdout.once('data', () => {
+      const ms = performance.now() - t0;
+      child.once('exit', () => resolve(ms));
+      child.stdin.end();
+    });
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } };
+    child.stdin.write(JSON.stringify(init) + '\n');
+  });
+}
+
+/**
+ * 3: the first tools/call of fresh on-demand servers (each never started: spawn, initialize, the call), one
+ * server after the other; the same call on the running server; and again after idleStop put it back to idle.
+ * In turn with the cold starts, the demo server started bare (no gateway), for the floor.
+ */
+async function coldStart() {
+  const names = Array.from({ length: COLD_SAMPLES }, (_, i) => `od${i}`);
+  const gw = await launchGateway(manifestOf(Object.fromEntries(names.map((n) => [n, demo({ start: 'on-demand', idleStop: '2s' })]))));
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const cold = [];
+    const warm = [];
+    const bare = [];
+    for (const name of names) {
+      await sleep(200);
+      bare.push(await bareStart()); // in turn with the cold starts: the same conditions for both
+      await sleep(200);
+      const s = (await serverStatus(gw.base)).find((x) => x.name === name);
+      if (s.state !== 'idle') throw new Error(`${name} is ${s.state}, not idle, before its first call`);
+      cold.push(await classicCall(agent, gw.base, name, `first ${name}`));
+      for (let i = 0; i < WARM_CALLS; i++) warm.push(await classicCall(agent, gw.base, name, `again ${name} ${i}`));
+    }
+    const deadline = Date.now() + 30_000;
+    while ((await serverStatus(gw.base)).some((s) => s.state !== 'idle')) {
+      if (Date.now() > deadline) throw new Error('on-demand servers not idle 30 s after their last call (idleStop 2s)');
+      await sleep(200);
+    }
+    const idled = descendants(gw.proc.pid).length;
+    const restart = [];
+    for (const name of names) {
+      await sleep(200);
+      restart.push(await classicCall(agent, gw.base, name, `back ${name}`));
+    }
+    return { cold: median(cold), warm: median(warm), restart: median(restart), bare: median(bare), idled, samples: names.length };
+  } finally {
+    agent.destroy();
+    await gw.stop();
+  }
+}
+
+/** 4: FLEET servers, FLEET_USED of them called once each; the host memory of the gateway and its children. */
+async function fleetMemory(start) {
+  const servers = Object.fromEntries(Array.from({ length: FLEET }, (_, i) => [`s${String(i).padStart(3, '0')}`, demo({ start })]));
+  // 100 node children on 2 cores take a while to start: no start counts as failed for being slow.
+  const t0 = performance.now();
+  const gw = await launchGateway(manifestOf(servers, { startTimeout: '5m' }), 60_000);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    let running = 0;
+    if (start === 'always') {
+      const deadline = Date.now() + 5 * 60_000;
+      while ((running = (await serverStatus(gw.base)).filter((s) => s.state === 'running').length) < FLEET) {
+        if (Date.now() > deadline) throw new Error(`${running} of ${FLEET} servers running after 5 minutes`);
+        await sleep(500);
+      }
+    }
+    const upSeconds = (performance.now() - t0) / 1000;
+    for (const name of Object.keys(servers).slice(0, FLEET_USED)) await classicCall(agent, gw.base, name, `hello ${name}`);
+    await sleep(FLEET_SETTLE_MS);
+    running = (await serverStatus(gw.base)).filter((s) => s.state === 'running').length;
+    return { start, running, upSeconds, ...treeMemory(gw.proc.pid) };
+  } finally {
+    agent.destroy();
+    await gw.stop();
+  }
+}
+
+async function supervision() {
+  process.stdout.write('measuring supervision: rollouts under load… ');
+  const ro = await rolloutsUnderLoad();
+  process.stdout.write('cold starts… ');
+  const cs = await coldStart();
+  process.stdout.write(`${FLEET} servers on demand… `);
+  const od = await fleetMemory('on-demand');
+  process.stdout.write(`${FLEET} servers always… `);
+  const al = await fleetMemory('always');
+  console.log('done');
+
+  console.log(`\nSupervision (the gateway from dist/, demo servers, liveness off)\n`);
+  console.log(
+    `rollouts under load: ${ro.requests} echo calls in ${ro.seconds} s at c${ROLLOUT_CONCURRENCY} (2025 sessions, 2026 stateless, classic /command in turn), ` +
+      `env edited ${ro.edits} times`,
+  );
+  console.log(`  errors: ${ro.failures.length}`);
+  const byWhat = new Map();
+  for (const f of ro.failures) {
+    const key = `${f.face}: HTTP ${f.status} ${f.data}`;
+    byWhat.set(key, (byWhat.get(key) ?? 0) + 1);
+  }
+  for (const [what, n] of byWhat) console.log(`    ${n} × ${what}`);
+  console.log(`  rollouts seen: ${ro.pidChanges} pid changes, status rollouts succeeded ${ro.succeeded}, failed ${ro.failed}; children left after: ${ro.children}`);
+  if (ro.warnings.length > 0) {
+    console.log(`  gateway warnings and errors (${ro.warnings.length}):`);
+    for (const l of ro.warnings.slice(0, 20)) console.log(`    ${l.slice(0, 400)}`);
+  }
+  console.log(`  rollout window (edit → swapped and drained), median: ${ro.windowMs.toFixed(0)} ms`);
+  console.log('                              requests   p50 ms   p99 ms');
+  console.log(`  steady state               ${String(ro.steady.n).padStart(8)} ${fmt(ro.steady.p50, 3)} ${fmt(ro.steady.p99, 3)}`);
+  console.log(`  in rollout windows         ${String(ro.during.n).padStart(8)} ${fmt(ro.during.p50, 3)} ${fmt(ro.during.p99, 3)}`);
+  console.log(`  ratio (windows / steady)            ${fmt(ro.during.p50 / ro.steady.p50, 2)}x${fmt(ro.during.p99 / ro.steady.p99, 2)}x`);
+
+  console.log(`\ncold start (classic tools/call echo, median of ${cs.samples} servers, ${WARM_CALLS} calls each when running):`);
+  console.log(`  first call on a fresh on-demand server: ${cs.cold.toFixed(1)} ms`);
+  console.log(`  the same call, server running:          ${cs.warm.toFixed(3)} ms (cold is ${(cs.cold / cs.warm).toFixed(0)}x)`);
+  console.log(`  first call after idleStop (2s):         ${cs.restart.toFixed(1)} ms (children while idle: ${cs.idled})`);
+  console.log(`  (the floor: node spawning the demo server until it answers initialize, no gateway: ${cs.bare.toFixed(1)} ms; cold is ${(cs.cold / cs.bare).toFixed(2)}x)`);
+
+  console.log(`\nhost memory, ${FLEET} servers configured, ${FLEET_USED} called once each (gateway + children, from /proc):`);
+  console.log('                   children  summed RSS MB  summed PSS MB  gateway RSS MB  ready after s');
+  for (const m of [od, al]) {
+    console.log(`  start: ${m.start.padEnd(10)} ${String(m.children).padStart(8)}  ${fmt(m.rss, 1)}       ${fmt(m.pss, 1)}       ${fmt(m.gateway, 1)}        ${fmt(m.upSeconds, 1)}`);
+  }
+  console.log(`  ratio (always / on-demand): ${(al.rss / od.rss).toFixed(1)}x summed RSS, ${(al.pss / od.pss).toFixed(1)}x PSS`);
+  if (ro.failures.length > 0 || ro.failed > 0 || ro.succeeded < ro.edits || al.running < FLEET) process.exitCode = 1;
+}
+
+async function main() {
+  const i = process.argv.indexOf('--only');
+  const only = i === -1 ? process.env.BENCH_ONLY : process.argv[i + 1];
+  const sections = { comparison, supervision };
+  if (only !== undefined && !(only in sections)) throw new Error(`--only: one of ${Object.keys(sections).join(', ')}`);
+  for (const [name, section] of Object.entries(sections)) if (only === undefined || only === name) await section();
 }
 
 main().catch((err) => {
