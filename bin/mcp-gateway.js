@@ -15,7 +15,15 @@ const serving = args[0] === 'run' && !args.includes('--help') && !args.includes(
 const missing = serving && process.env[NO_RELAUNCH_ENV] !== '1' ? missingHeapFlags(process.execArgv, process.env.NODE_OPTIONS) : [];
 // A relaunching parent loads nothing more: it only passes signals on and waits.
 if (missing.length > 0) relaunch(missing, fileURLToPath(import.meta.url), args);
-else process.exitCode = await (await loadMain())(args);
+else {
+  const code = await (await loadMain())(args);
+  // A gateway that has stopped ends here and now, not when its event loop has drained: while node closes
+  // its handles, SIGTERM's default action is back, and the second SIGTERM of a service manager (systemd
+  // signals every process of the unit; the relaunching parent passes its own on) would end it "killed by
+  // SIGTERM" instead of exit 0. Other commands let stdout drain first.
+  if (serving) process.exit(code);
+  process.exitCode = code;
+}
 
 async function loadMain() {
   const root = new URL('..', import.meta.url);
