@@ -6,6 +6,8 @@ import type { Socket } from 'node:net';
 import { ErrorCode, Header, checkMessage, errorResponse, isResponse } from '../protocol/jsonrpc.ts';
 import type { FailureKind } from '../router/router.ts';
 import type { ManagedServer } from '../supervisor/managed-server.ts';
+import type { RolloutFailure } from '../supervisor/rollout.ts';
+import type { ServerStatus } from '../supervisor/supervisor.ts';
 import { PerSessionServer } from '../supervisor/per-session-server.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
@@ -52,7 +54,7 @@ export function serversView(deps: Pick<ClassicDeps, 'reconciler' | 'sessions' | 
   const { reconciler, sessions } = deps;
   return {
     servers: [...reconciler.servers.values()].filter((sup) => mayUse(key, sup.name)).map((sup) => ({
-      ...sup.status(),
+      ...withoutChildLog(sup.status(), key),
       enabled: sup.spec.enabled,
       sharing: sup.spec.sharing,
       policy: sup.spec.restart.policy,
@@ -67,6 +69,16 @@ export function serversView(deps: Pick<ClassicDeps, 'reconciler' | 'sessions' | 
     // The reload status names every server (its plan, its errors): only for keys that see them all.
     manifest: seesAll(key) ? { ...reconciler.status, listen: listenShown(reconciler.desired) } : { state: reconciler.status.state },
   };
+}
+
+/**
+ * A failed rollout's stderr tail is the new child's log: shown, as GET /mcp/:server/stderr shows it, only
+ * to admin keys (and where there are no keys); other keys see why it failed, not what it wrote.
+ */
+function withoutChildLog(status: ServerStatus, key: KeySpec | undefined): Omit<ServerStatus, 'rolloutFailure'> & { rolloutFailure: Omit<RolloutFailure, 'stderr'> | null } {
+  if (status.rolloutFailure === null || key === undefined || key.admin) return status;
+  const { stderr: _log, ...failure } = status.rolloutFailure;
+  return { ...status, rolloutFailure: failure };
 }
 
 /** /mcp and each bundle: its path, description and the servers it shows this key (with their prefix). */
