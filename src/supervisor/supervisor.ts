@@ -67,6 +67,18 @@ export function gatewayInitializeParams(spec: ServerSpec, version: string): Reco
   };
 }
 
+/**
+ * Why a spawn threw, without what it was given: Node quotes the offending value in its message (an env
+ * value or an argument with a NUL byte), and env values are secrets. The code says which kind it was.
+ */
+function spawnError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE') {
+    return `${code} (the command, an argument or an env value cannot be passed to a process: a NUL byte?)`;
+  }
+  return code ?? 'error without a code';
+}
+
 export class Supervisor {
   readonly name: string;
   readonly router: Router;
@@ -310,7 +322,7 @@ export class Supervisor {
         if (tail.length > ROLLOUT_STDERR_LINES) tail.shift();
       });
     } catch (err) {
-      return this.#rolloutFailed(spec, `spawn failed: ${(err as Error).message}`, null, tail);
+      return this.#rolloutFailed(spec, `spawn failed: ${spawnError(err)}`, null, tail);
     }
     const link = this.router.add(child.stdin, child.stdout);
     this.#links.set(child, link);
@@ -472,7 +484,7 @@ export class Supervisor {
     try {
       child = this.#spawn(spec, (line) => this.#onStderr(line));
     } catch (err) {
-      this.#afterExit({ code: null, signal: null, error: (err as Error).message }, true);
+      this.#afterExit({ code: null, signal: null, error: spawnError(err) }, true);
       return;
     }
     this.#child = child;
