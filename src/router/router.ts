@@ -156,6 +156,11 @@ export class Router {
     };
   }
 
+  /** Resource URIs some connected caller holds a subscription to (the child sends their updates). */
+  get subscriptions(): number {
+    return this.#subscriptions.size;
+  }
+
   /** Callers' requests sent to the child and not answered yet (the gateway's own handshake is not one). */
   get inFlight(): number {
     return this.#requests.inFlight;

@@ -668,10 +668,13 @@ export class Supervisor {
     });
   }
 
-  /** Running, no rollout, nothing in flight or queued, no open stream, and no request for idleStop. */
+  /**
+   * Running, no rollout, nothing in flight or queued, no open stream, no resource subscription held (an
+   * aggregate session's or a 2026 listen stream's: the child is what sends the updates), and no request for idleStop.
+   */
   #isUnused(): boolean {
     return this.#state === 'running' && this.#child !== undefined && this.#candidate === undefined && this.#draining.size === 0
-      && this.router.inFlight === 0 && this.router.queued === 0 && (this.#deps.openStreams?.() ?? 0) === 0
+      && this.router.inFlight === 0 && this.router.queued === 0 && (this.#deps.openStreams?.() ?? 0) === 0 && this.router.subscriptions === 0
       && performance.now() - this.router.lastActivityAt >= this.#spec.idleStopMs;
   }
 
