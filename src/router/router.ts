@@ -156,6 +156,11 @@ export class Router {
     };
   }
 
+  /** Resource URIs some connected caller holds a subscription to (the child sends their updates). */
+  get subscriptions(): number {
+    return this.#subscriptions.size;
+  }
+
   /** Callers' requests sent to the child and not answered yet (the gateway's own handshake is not one). */
   get inFlight(): number {
     return this.#requests.inFlight;
@@ -257,8 +262,12 @@ export class Router {
     this.#emit(message, undefined);
   }
 
+  /**
+   * `idle` takes the InitializeResult given as the one to answer with, none included: the supervisor
+   * forgets the last child's when the process it would start differs.
+   */
   setAvailability(availability: Availability, initializeResult?: Record<string, unknown>): void {
-    if (initializeResult !== undefined) this.#initializeResult = initializeResult;
+    if (initializeResult !== undefined || availability.kind === 'idle') this.#initializeResult = initializeResult;
     if (availability.kind === 'ready') {
       // A new process knows nothing of the old one's subscriptions: renew them for the sessions that hold them.
       for (const uri of this.#subscriptions.keys()) {

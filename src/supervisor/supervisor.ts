@@ -67,6 +67,18 @@ export function gatewayInitializeParams(spec: ServerSpec, version: string): Reco
   };
 }
 
+/**
+ * Why a spawn threw, without what it was given: Node quotes the offending value in its message (an env
+ * value or an argument with a NUL byte), and env values are secrets. The code says which kind it was.
+ */
+function spawnError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE') {
+    return `${code} (the command, an argument or an env value cannot be passed to a process: a NUL byte?)`;
+  }
+  return code ?? 'error without a code';
+}
+
 export class Supervisor {
   readonly name: string;
   readonly router: Router;
@@ -310,7 +322,7 @@ export class Supervisor {
         if (tail.length > ROLLOUT_STDERR_LINES) tail.shift();
       });
     } catch (err) {
-      return this.#rolloutFailed(spec, `spawn failed: ${(err as Error).message}`, null, tail);
+      return this.#rolloutFailed(spec, `spawn failed: ${spawnError(err)}`, null, tail);
     }
     const link = this.router.add(child.stdin, child.stdout);
     this.#links.set(child, link);
@@ -454,7 +466,7 @@ export class Supervisor {
     try {
       child = this.#spawn(spec, (line) => this.#onStderr(line));
     } catch (err) {
-      this.#afterExit({ code: null, signal: null, error: (err as Error).message }, true);
+      this.#afterExit({ code: null, signal: null, error: spawnError(err) }, true);
       return;
     }
     this.#child = child;
@@ -638,10 +650,13 @@ export class Supervisor {
     });
   }
 
-  /** Running, no rollout, nothing in flight or queued, no open stream, and no request for idleStop. */
+  /**
+   * Running, no rollout, nothing in flight or queued, no open stream, no resource subscription held (an
+   * aggregate session's or a 2026 listen stream's: the child is what sends the updates), and no request for idleStop.
+   */
   #isUnused(): boolean {
     return this.#state === 'running' && this.#child !== undefined && this.#candidate === undefined && this.#draining.size === 0
-      && this.router.inFlight === 0 && this.router.queued === 0 && (this.#deps.openStreams?.() ?? 0) === 0
+      && this.router.inFlight === 0 && this.router.queued === 0 && (this.#deps.openStreams?.() ?? 0) === 0 && this.router.subscriptions === 0
       && performance.now() - this.router.lastActivityAt >= this.#spec.idleStopMs;
   }
 
