@@ -124,6 +124,11 @@ export class RequestTable {
   /** Bytes of the requests waiting in either line. */
   #queuedBytes = 0;
   #availability: Availability = DOWN;
+  /**
+   * The least a request waits for the child to become ready: its start may take startTimeout (an idle
+   * server woken by this very request), whatever the request's own timeout.
+   */
+  readinessTimeoutMs = 0;
   /** When a caller's request last arrived or ended (performance.now()): how long the child has been unused. */
   lastActivityAt = performance.now();
 
@@ -331,7 +336,7 @@ export class RequestTable {
     const full = this.#enqueue(r);
     if (full !== undefined) return this.#busy(r, `it is starting, and ${full}`);
     r.phase = 'readiness';
-    r.timer = setTimeout(this.#onReadinessTimeout, r.timeoutMs, r);
+    r.timer = setTimeout(this.#onReadinessTimeout, Math.max(r.timeoutMs, this.readinessTimeoutMs), r);
     this.#readiness.add(r);
     if (a.kind === 'idle') this.#host.wake();
   }
@@ -427,7 +432,7 @@ export class RequestTable {
   // Timer callbacks, made once per table (setTimeout passes the request): no closure per request.
 
   readonly #onReadinessTimeout = (r: Pending): void => {
-    this.#settle(r, errorResponse(r.originalId, ErrorCode.RequestTimeout, `server "${this.#host.server}" did not become ready within ${r.timeoutMs}ms`), 'timeout');
+    this.#settle(r, errorResponse(r.originalId, ErrorCode.RequestTimeout, `server "${this.#host.server}" did not become ready within ${Math.max(r.timeoutMs, this.readinessTimeoutMs)}ms`), 'timeout');
   };
 
   readonly #onQueueTimeout = (r: Pending): void => {

@@ -128,6 +128,11 @@ export class Router {
     this.#requests.requestTimeoutMs = ms;
   }
 
+  /** How long a request may wait for the child to be ready at least (the server's startTimeout). */
+  set readinessTimeoutMs(ms: number) {
+    this.#requests.readinessTimeoutMs = ms;
+  }
+
   /** The cap on a request that reports progress; set with requestTimeoutMs. */
   get requestTimeoutMaxMs(): number {
     return this.#requests.requestTimeoutMaxMs;

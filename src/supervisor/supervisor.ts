@@ -12,6 +12,7 @@ import { backoffDelay, checkStartLimit, shouldRestart } from './backoff.ts';
 import { reapGroup, spawnChild, type ChildHandle, type ExitInfo } from './child-process.ts';
 import { oomMessage } from './limits.ts';
 import { StderrBuffer } from './stderr-buffer.ts';
+import { stableJson } from '../plan/plan.ts';
 import { Liveness } from './liveness.ts';
 import { changedLists, ROLLOUT_STDERR_LINES, sameProcess, specRevision, type RolloutFailure } from './rollout.ts';
 
@@ -107,6 +108,8 @@ export class Supervisor {
    * without starting a child. Cleared when the spec changes.
    */
   #knownInitializeResult: Record<string, unknown> | undefined;
+  /** The old child's exit, when it crashed while its successor was being provisioned: the rollout takes over. */
+  #crashedMidRollout: ExitInfo | undefined;
   #lastStartAt: Date | undefined;
   #rollouts = { succeeded: 0, failed: 0 };
   #state: ServerState = 'stopped';
@@ -135,6 +138,7 @@ export class Supervisor {
     this.#deps = deps;
     this.stderr = new StderrBuffer(spec.stderrLines);
     router.onWake = () => this.#wake();
+    router.readinessTimeoutMs = spec.startTimeoutMs;
   }
 
   get spec(): ServerSpec {
@@ -252,11 +256,12 @@ export class Supervisor {
   update(spec: ServerSpec): void {
     const was = this.#spec;
     this.#spec = spec;
-    if (spec.liveness !== was.liveness && this.#state === 'running') this.#watch();
+    if (stableJson(spec.liveness) !== stableJson(was.liveness) && this.#state === 'running') this.#watch(); // a reload rebuilds equal ones
     if (spec.idleStopMs !== was.idleStopMs) this.#armIdleStop();
     if (this.#state === 'idle' && spec.start === 'always') this.#wake();
     this.router.requestTimeoutMs = spec.requestTimeoutMs;
     this.router.requestTimeoutMaxMs = spec.requestTimeoutMaxMs;
+    this.router.readinessTimeoutMs = spec.startTimeoutMs;
     this.router.slots.max = spec.maxInFlight;
     this.router.slots.queueTimeoutMs = spec.queueTimeoutMs;
     this.stderr.resize(spec.stderrLines);
@@ -333,13 +338,21 @@ export class Supervisor {
 
     const handshake = await this.router.sendTo(link, this.#initializeRequest(spec), spec.startTimeoutMs);
     this.#candidate = undefined;
-    if (generation !== this.#generation || this.#closed || this.#child !== old) {
-      // Stopped (or the old child died) meanwhile: this attempt is over.
+    // The old child crashed meanwhile: this new one is the way back (requests have been waiting for it).
+    const crashed = this.#crashedMidRollout;
+    this.#crashedMidRollout = undefined;
+    if (generation !== this.#generation || this.#closed || (this.#child !== old && crashed === undefined)) {
+      // Stopped or replaced meanwhile: this attempt is over.
       await child.stop(spec.stopTimeoutMs);
       this.#statusListeners.emit(this.status());
       return;
     }
     const response = handshake.response;
+    if ('error' in response && crashed !== undefined) {
+      // Neither child serves: the crash path (restart policy, backoff) takes it from here.
+      await child.stop(spec.stopTimeoutMs);
+      return this.#afterExit(crashed, false);
+    }
     if ('error' in response) {
       // An exit says more than "closed": wait briefly for it, then make sure the attempt is gone.
       const exited = await Promise.race([child.exited, new Promise<undefined>((r) => setTimeout(r, 100, undefined))]);
@@ -519,6 +532,14 @@ export class Supervisor {
     this.#deps.log.info({ server: this.name, pid: child.pid, code: info.code, signal: info.signal, error: info.error }, 'child exited');
     if (this.#state === 'stopping') return; // a stop or restart in progress owns what happens next
     void reapGroup(child.pid, this.#spec.stopTimeoutMs); // grandchildren of a crashed child
+    if (this.#candidate !== undefined) {
+      // Its successor is being provisioned: requests wait for that one rather than for a restart from scratch.
+      this.#crashedMidRollout = info;
+      this.router.setAvailability({ kind: 'pending' });
+      this.#lastError = how;
+      this.#setState('starting', 'Crashed');
+      return;
+    }
     const startFailed = this.#startFailed || this.#state === 'starting';
     this.#startFailed = false;
     this.#afterExit(info, startFailed);
@@ -552,6 +573,14 @@ export class Supervisor {
       this.#lastError = `start limit hit: ${spec.restart.limit.count} restarts within ${spec.restart.limit.windowMs}ms (last: ${this.#lastError ?? 'clean exit'}); start it by hand or change its spec`;
       this.router.setAvailability({ kind: 'down', reason: 'failed (start limit)' });
       this.#setState('failed', 'StartLimit');
+      return;
+    }
+    if (startFailed && spec.start === 'on-demand') {
+      // Nobody waits on a retry loop: the requests that woke it hear why, and the next request tries again
+      // (the start limit above still holds a command that fails every time).
+      this.#autoRestarts = [...limit.recent, now];
+      this.router.setAvailability({ kind: 'down', reason: this.#lastError ?? 'it failed to start' });
+      this.#goIdle('FailedStart');
       return;
     }
     this.#failures++;
@@ -603,9 +632,9 @@ export class Supervisor {
   }
 
   /** No child, and none until a request needs one: the last InitializeResult keeps answering initialize. */
-  #goIdle(): void {
+  #goIdle(reason: StateReason | null = this.#state === 'stopping' ? 'IdleStop' : null): void {
     clearTimeout(this.#idleTimer);
-    this.#setState('idle', this.#state === 'stopping' ? 'IdleStop' : null);
+    this.#setState('idle', reason);
     this.router.setAvailability({ kind: 'idle' }, this.#knownInitializeResult);
   }
 
@@ -620,7 +649,6 @@ export class Supervisor {
     void this.#enqueue(async () => {
       if (this.#state !== 'idle' || this.#closed) return;
       this.#failures = 0;
-      this.#autoRestarts = [];
       this.#deps.log.info({ server: this.name }, 'starting on demand');
       await this.#launch();
     });

@@ -1,4 +1,4 @@
-// Small helpers shared by the review tests (real gateway, loopback HTTP).
+// Small helpers of the supervision edge tests (real gateway, loopback HTTP).
 import { waitFor, type Harness, type Json } from '../helpers/gateway.ts';
 
 export async function statusOf(h: Harness, name: string, key?: string): Promise<Json> {
