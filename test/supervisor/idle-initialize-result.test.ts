@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, demoServer, manifest, startHarness, waitFor } from '../helpers/gateway.ts';
 import { closeClients, connect } from '../helpers/mcp-client.ts';
-import { callTool, inState, statusOf } from './review-helpers.ts';
+import { callTool, inState, statusOf } from './helpers.ts';
 
 afterEach(async () => {
   await closeClients();

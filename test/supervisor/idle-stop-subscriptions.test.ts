@@ -7,7 +7,7 @@ import { closeAll, demoServer, manifest, startHarness, type Json } from '../help
 import { closeClients, connect } from '../helpers/mcp-client.ts';
 import { readSse } from '../helpers/sse.ts';
 import { modernFetch } from '../stateless/helpers.ts';
-import { statusOf } from './review-helpers.ts';
+import { statusOf } from './helpers.ts';
 
 afterEach(async () => {
   await closeClients();

@@ -1,25 +1,12 @@
 // Liveness pings through a real gateway: a child whose event loop blocks for good is restarted as
 // Unresponsive within interval × failures + timeout; a child busy with long calls is left alone.
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, demoServer, manifest, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
+import { closeAll, demoServer, manifest, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
+import { callTool, statusOf as status } from './helpers.ts';
+
+const call = (h: Harness, tool: string, args: Json = {}): Promise<Json> => callTool(h, 'demo', tool, args);
 
 afterEach(closeAll);
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-async function status(h: Harness, name: string): Promise<Json> {
-  const body = (await (await fetch(`${h.url}/mcp/servers`)).json()) as Json;
-  return body.servers.find((s: Json) => s.name === name);
-}
-
-async function call(h: Harness, tool: string, args: Json = {}): Promise<Json> {
-  const res = await fetch(`${h.url}/mcp/demo/command`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: tool, arguments: args } }),
-  });
-  return (await res.json()) as Json;
-}
 
 const LIVENESS = '    liveness: { interval: 300ms, timeout: 200ms, failures: 3 }\n';
 

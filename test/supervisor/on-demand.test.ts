@@ -1,20 +1,14 @@
 // On-demand servers through a real gateway: no process until the first request (any face), answered;
 // idle after idleStop with its process gone; started again by the next request.
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, demoServer, manifest, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
+import { alive, closeAll, demoServer, manifest, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
+import { statusOf as status } from './helpers.ts';
 import { closeClients, connect, textOf } from '../helpers/mcp-client.ts';
 
 afterEach(async () => {
   await closeClients();
   await closeAll();
 });
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-async function status(h: Harness, name: string): Promise<Json> {
-  const body = (await (await fetch(`${h.url}/mcp/servers`)).json()) as Json;
-  return body.servers.find((s: Json) => s.name === name);
-}
 
 async function command(h: Harness, method: string, params: Json = {}): Promise<Json> {
   const res = await fetch(`${h.url}/mcp/demo/command`, {
@@ -23,15 +17,6 @@ async function command(h: Harness, method: string, params: Json = {}): Promise<J
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
   });
   return (await res.json()) as Json;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const spawns = (h: Harness): number => h.logs.filter((l) => l.includes('"msg":"child spawned"')).length;

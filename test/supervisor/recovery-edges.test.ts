@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, demoServer, manifest, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
 import { textOf } from '../helpers/mcp-client.ts';
-import { callTool, statusOf } from './review-helpers.ts';
+import { callTool, statusOf } from './helpers.ts';
 
 afterEach(closeAll);
 

@@ -1,15 +1,14 @@
 // Rollouts through a real gateway: a reload (or an API restart) provisions the new child beside the old
 // one, swaps, and drains the old; a new child that fails leaves the old one serving and says why.
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, demoServer, manifest, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
+import { alive, closeAll, demoServer, manifest, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
+import { statusOf as status } from './helpers.ts';
 import { closeClients, connect, textOf } from '../helpers/mcp-client.ts';
 
 afterEach(async () => {
   await closeClients();
   await closeAll();
 });
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 async function command(h: Harness, server: string, method: string, params: Json = {}): Promise<{ status: number; body: Json }> {
   const res = await fetch(`${h.url}/mcp/${server}/command`, {
@@ -24,20 +23,6 @@ async function call(h: Harness, server: string, tool: string, args: Json = {}): 
   const { status, body } = await command(h, server, 'tools/call', { name: tool, arguments: args });
   if (body.error !== undefined) return { status, text: '', error: `${body.error.code} ${body.error.message}` };
   return { status, text: textOf(body.result), ...(body.result.isError ? { error: textOf(body.result) } : {}) };
-}
-
-async function status(h: Harness, name: string): Promise<Json> {
-  const body = (await (await fetch(`${h.url}/mcp/servers`)).json()) as Json;
-  return body.servers.find((s: Json) => s.name === name);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const withEnv = (greeting: string, extra = ''): string => manifest(demoServer('demo', `    env: { GREETING: ${greeting} }\n    drainTimeout: 5s\n${extra}`));

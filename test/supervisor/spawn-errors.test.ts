@@ -3,7 +3,7 @@
 // (withoutEnvValues misses it: Node escapes the NUL) and the log. Same for lastError on a plain start.
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, demoServer, manifest, startHarness, waitFor, type Json } from '../helpers/gateway.ts';
-import { statusOf } from './review-helpers.ts';
+import { statusOf } from './helpers.ts';
 
 afterEach(closeAll);
 
