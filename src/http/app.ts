@@ -9,7 +9,7 @@ import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
 import type { StatelessRegistry } from '../stateless/registry.ts';
 import { ErrorCode } from '../protocol/jsonrpc.ts';
-import type { Gate } from './gate.ts';
+import type { Admitted, Gate } from './gate.ts';
 import { adminRoutes } from './admin.ts';
 import { sendError, sendJson } from './answer.ts';
 import { classicRoutes } from './classic.ts';
@@ -144,29 +144,42 @@ export function createHandler(deps: AppDeps): { readonly handle: RequestHandler;
     if (!gate.cors(req, res, jsonRpc)) return;
     if (found.kind !== 'route') {
       // No route, or not this method: say so only to a caller who could use some route (no probing).
-      if (gate.admit(req, res, Needs.anyKey, undefined, jsonRpc, target.authority) === false) return;
-      if (found.kind === 'none') {
-        sendJson(res, 404, { error: { kind: 'NotFound', message: `no route for ${method} ${target.path}` } });
-      } else if (jsonRpc) {
-        sendError(res, 405, ErrorCode.TransportError, `Method not allowed: use ${found.allow.join(', ')}`, null, { Allow: found.allow.join(', ') });
-      } else {
-        sendJson(res, 405, { error: { kind: 'MethodNotAllowed', message: `use ${found.allow.join(', ')}` } }, { Allow: found.allow.join(', ') });
-      }
-      return;
+      const unrouted = (admitted: Admitted | false): void => {
+        if (admitted === false) return;
+        if (found.kind === 'none') {
+          sendJson(res, 404, { error: { kind: 'NotFound', message: `no route for ${method} ${target.path}` } });
+        } else if (jsonRpc) {
+          sendError(res, 405, ErrorCode.TransportError, `Method not allowed: use ${found.allow.join(', ')}`, null, { Allow: found.allow.join(', ') });
+        } else {
+          sendJson(res, 405, { error: { kind: 'MethodNotAllowed', message: `use ${found.allow.join(', ')}` } }, { Allow: found.allow.join(', ') });
+        }
+      };
+      return settle(gate.admit(req, res, Needs.anyKey, undefined, jsonRpc, target.authority), unrouted);
     }
     const { route, params } = found;
-    const admitted = gate.admit(req, res, route.need, params.server, jsonRpc, target.authority);
-    if (admitted === false) return;
-    const rc: RequestContext = { pattern: route.pattern, params, query: target.query, principal: admitted.principal, rpcMethod: undefined };
-    gate.logAccess(req, res, rc);
-    if ('raw' in route.serve) {
-      void route.serve.raw(req, res, rc);
-      return;
-    }
-    handedOver.set(req, { rc, serve: route.serve.koa });
-    void koaCallback(req, res);
+    const serve = (admitted: Admitted | false): void => {
+      if (admitted === false) return;
+      const rc: RequestContext = { pattern: route.pattern, params, query: target.query, principal: admitted.principal, rpcMethod: undefined };
+      gate.logAccess(req, res, rc);
+      if ('raw' in route.serve) {
+        void route.serve.raw(req, res, rc);
+        return;
+      }
+      handedOver.set(req, { rc, serve: route.serve.koa });
+      void koaCallback(req, res);
+    };
+    settle(gate.admit(req, res, route.need, params.server, jsonRpc, target.authority), serve);
   };
   return { handle, routes: table };
+}
+
+/**
+ * Goes on with what the gate decided: at once for a key (the message path stays synchronous), or once a
+ * bearer token is verified (its issuer's keys may have to be fetched first).
+ */
+function settle(admitted: Admitted | false | Promise<Admitted | false>, then: (admitted: Admitted | false) => void): void {
+  if (admitted instanceof Promise) void admitted.then(then);
+  else then(admitted);
 }
 
 /** Maps thrown errors to answers: HttpErrors as they are, anything else as a 500 that leaks nothing. */
