@@ -4,7 +4,8 @@ import path from 'node:path';
 import { parseDuration } from './duration.ts';
 import { parseByteSize, parseCpuPercent } from './quantity.ts';
 import { createHash } from 'node:crypto';
-import type { AuthSpec, ClientCapability, Desired, EndpointSpec, ItemFilter, KeySpec, LimitsSpec, ListenSpec, LivenessSpec, RateLimitSpec, RestartPolicy, RestartSpec, RolloutMode, ScheduleSpec, ServerSpec, Sharing, StartMode } from './types.ts';
+import { normalizeWebUrl } from './public-url.ts';
+import type { AuthSpec, ClientCapability, Desired, EndpointSpec, GrantRule, ItemFilter, JwsAlgorithm, KeySpec, LimitsSpec, ListenSpec, LivenessSpec, OAuthIssuerSpec, OAuthSpec, RateLimitSpec, RestartPolicy, RestartSpec, RolloutMode, ScheduleSpec, ServerSpec, Sharing, StartMode } from './types.ts';
 
 type DurationIn = string | number;
 
@@ -81,6 +82,7 @@ export interface ManifestV1 {
     bodyLimit?: number;
     accessLog?: boolean;
     shutdownGrace?: DurationIn;
+    publicUrl?: string;
   };
   auth?: AuthIn;
   /** Read by the loader (env-files.ts): its variables are for ${VAR}. */
@@ -110,6 +112,19 @@ export interface AuthIn {
   none?: boolean;
   rateLimit?: RateLimitIn;
   keys?: KeyIn[];
+  oauth?: OAuthIn;
+}
+
+export interface OAuthIn {
+  issuers: {
+    issuer: string;
+    jwksUri?: string;
+    audiences?: string[];
+    algorithms?: JwsAlgorithm[];
+    clockSkew?: DurationIn;
+  }[];
+  grants?: { claim: string; value: string; servers: '*' | string[]; admin?: boolean }[];
+  rateLimit?: RateLimitIn;
 }
 
 export const DEFAULT_LISTEN: ListenSpec = Object.freeze({
@@ -142,6 +157,8 @@ const BUILTIN = {
   liveness: { interval: '30s', timeout: '10s', failures: 3 },
   onDemandIdleStop: '10m',
   rateLimit: { rps: 50 } as RateLimitIn,
+  algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'] as JwsAlgorithm[],
+  clockSkew: '30s',
 };
 
 /** PORT from the environment: unset or empty means no override. Never echoes the value. */
@@ -187,6 +204,7 @@ export function resolveManifest(m: ManifestV1, context: ResolveContext): Desired
     accessLog: m.listen?.accessLog ?? DEFAULT_LISTEN.accessLog,
     shutdownGraceMs: m.listen?.shutdownGrace === undefined ? DEFAULT_LISTEN.shutdownGraceMs : ms(m.listen.shutdownGrace),
     ...(tls === undefined ? {} : { tls: Object.freeze({ certFile: path.resolve(dir, tls.cert), keyFile: path.resolve(dir, tls.key) }) }),
+    ...(m.listen?.publicUrl === undefined ? {} : { publicUrl: normalizeWebUrl(m.listen.publicUrl) }),
   });
   const auth = resolveAuth(m.auth ?? {}, secretEnvNames);
   const defaults = m.defaults ?? {};
@@ -237,7 +255,36 @@ function resolveAuth(a: AuthIn, secretEnvNames: readonly string[]): AuthSpec {
       ...(k.tools === undefined ? {} : { tools: itemFilter(k.tools) }),
     }),
   );
-  return Object.freeze({ none: a.none ?? false, keys: Object.freeze(keys), secretEnvNames: Object.freeze([...secretEnvNames]) });
+  return Object.freeze({
+    none: a.none ?? false,
+    keys: Object.freeze(keys),
+    secretEnvNames: Object.freeze([...secretEnvNames]),
+    ...(a.oauth === undefined ? {} : { oauth: resolveOAuth(a.oauth, fallback) }),
+  });
+}
+
+/** Issuers and grants as written (an issuer is never normalized: tokens' `iss` must equal it). */
+function resolveOAuth(o: OAuthIn, fallback: RateLimitIn): OAuthSpec {
+  const issuers = o.issuers.map(
+    (i): OAuthIssuerSpec =>
+      Object.freeze({
+        issuer: i.issuer,
+        ...(i.jwksUri === undefined ? {} : { jwksUri: i.jwksUri }),
+        audiences: Object.freeze([...(i.audiences ?? [])]),
+        algorithms: Object.freeze([...(i.algorithms ?? BUILTIN.algorithms)]),
+        clockSkewMs: ms(i.clockSkew ?? BUILTIN.clockSkew),
+      }),
+  );
+  const grants = (o.grants ?? []).map(
+    (g): GrantRule =>
+      Object.freeze({
+        claim: g.claim,
+        value: g.value,
+        servers: g.servers === '*' ? '*' : Object.freeze([...g.servers]),
+        admin: g.admin ?? false,
+      }),
+  );
+  return Object.freeze({ issuers: Object.freeze(issuers), grants: Object.freeze(grants), rateLimit: rateLimit(o.rateLimit ?? fallback) });
 }
 
 /** `fromFile`: the server's env files' variables; those its own `env` sets are dropped (`env` wins). */

@@ -1,7 +1,8 @@
 // Checks the schema cannot say well: relations between fields. Each problem names the place to fix it,
 // in the schema checker's terms, so the loader shows it at its line and column like any other.
 import { isLoopbackHost } from './loopback.ts';
-import type { ManifestV1 } from './resolve.ts';
+import { webUrlProblem } from './public-url.ts';
+import type { AuthIn, ManifestV1 } from './resolve.ts';
 import type { SchemaProblem } from './schema.ts';
 
 export function checkRules(m: ManifestV1): SchemaProblem[] {
@@ -20,7 +21,7 @@ export function checkRules(m: ManifestV1): SchemaProblem[] {
     }
     if (k.servers !== '*') {
       k.servers.forEach((s, j) => {
-        if (!(s in m.servers)) at(['auth', 'keys', i, 'servers', j], `auth.keys[${i}].servers[${j}]: no server of that name in servers; fix the name or remove it`);
+        if (!Object.hasOwn(m.servers, s)) at(['auth', 'keys', i, 'servers', j], `auth.keys[${i}].servers[${j}]: no server of that name in servers; fix the name or remove it`);
       });
     }
   });
@@ -37,12 +38,54 @@ export function checkRules(m: ManifestV1): SchemaProblem[] {
   for (const [name, e] of Object.entries(m.endpoints ?? {})) {
     if (e.servers === '*') continue;
     e.servers.forEach((s, j) => {
-      if (!(s in m.servers)) at(['endpoints', name, 'servers', j], `endpoints.${name}.servers[${j}]: no server of that name in servers; fix the name or remove it`);
+      if (!Object.hasOwn(m.servers, s)) at(['endpoints', name, 'servers', j], `endpoints.${name}.servers[${j}]: no server of that name in servers; fix the name or remove it`);
     });
   }
   const host = m.listen?.host;
-  if (host !== undefined && !isLoopbackHost(host) && keys.length === 0 && m.auth?.none !== true) {
-    at(['listen', 'host'], 'listen.host: not a loopback address, and no auth.keys: anyone who can reach it could run your servers; add auth.keys, or write auth: { none: true } if something in front authenticates');
+  const oauth = m.auth?.oauth;
+  if (host !== undefined && !isLoopbackHost(host) && keys.length === 0 && oauth === undefined && m.auth?.none !== true) {
+    at(['listen', 'host'], 'listen.host: not a loopback address, and no auth.keys or auth.oauth: anyone who can reach it could run your servers; add auth.keys, or write auth: { none: true } if something in front authenticates');
   }
+  const publicUrl = m.listen?.publicUrl;
+  if (publicUrl !== undefined) {
+    const problem = webUrlProblem(publicUrl, 'listen.publicUrl');
+    if (problem !== undefined) at(['listen', 'publicUrl'], problem);
+  }
+  if (oauth !== undefined) checkOAuth(m, oauth, at);
   return out;
+}
+
+/** Scope tokens (RFC 6749 §3.3): printable ASCII but space, `"` and `\`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+function checkOAuth(m: ManifestV1, oauth: NonNullable<AuthIn['oauth']>, at: (path: (string | number)[], message: string) => void): void {
+  if (m.auth?.none === true) {
+    at(['auth', 'none'], 'auth.none: true says nothing authenticates here, but auth.oauth is set; remove one of them');
+  }
+  const host = m.listen?.host;
+  if (m.listen?.publicUrl === undefined && host !== undefined && !isLoopbackHost(host)) {
+    // On loopback the URL is known (http://127.0.0.1:<port>); anywhere else a proxy, a DNS name or TLS
+    // termination may stand between client and gateway, and only the operator knows the URL clients use.
+    at(['auth', 'oauth'], 'auth.oauth: needs listen.publicUrl (the base URL clients use, e.g. https://gw.example.com): tokens are bound to URLs made from it, and behind a proxy or a DNS name the gateway cannot know it');
+  }
+  const seen = new Set<string>();
+  oauth.issuers.forEach((i, n) => {
+    if (seen.has(i.issuer)) at(['auth', 'oauth', 'issuers', n, 'issuer'], `auth.oauth.issuers[${n}].issuer: another issuer is the same; list each issuer once`);
+    seen.add(i.issuer);
+    for (const field of ['issuer', 'jwksUri'] as const) {
+      const text = i[field];
+      if (text === undefined) continue;
+      const problem = webUrlProblem(text, `auth.oauth.issuers[${n}].${field}`);
+      if (problem !== undefined) at(['auth', 'oauth', 'issuers', n, field], problem);
+    }
+  });
+  (oauth.grants ?? []).forEach((g, n) => {
+    if ((g.claim === 'scope' || g.claim === 'scp') && !SCOPE_TOKEN.test(g.value)) {
+      at(['auth', 'oauth', 'grants', n, 'value'], `auth.oauth.grants[${n}].value: a scope is one word of printable ASCII without " or \\; a rule names one scope`);
+    }
+    if (g.servers === '*') return;
+    g.servers.forEach((s, j) => {
+      if (!Object.hasOwn(m.servers, s)) at(['auth', 'oauth', 'grants', n, 'servers', j], `auth.oauth.grants[${n}].servers[${j}]: no server of that name in servers; fix the name or remove it`);
+    });
+  });
 }

@@ -119,6 +119,7 @@ const CRON_FIELDS: Readonly<Record<string, string>> = {
 const PATTERN_HINTS: Readonly<Record<string, string>> = {
   [String((manifestSchema.$defs as Record<string, { pattern?: string }>).byteSize?.pattern)]: 'invalid size; use a number with a unit K, M or G, e.g. 512M or 1.5G',
   '^[0-9]+(\\.[0-9]+)?%$': 'invalid CPU share; use a percentage of one core, e.g. 50%, or a number of cores, e.g. 2',
+  '^\\S+$': 'must not hold spaces; a claim is one name, or a dotted path such as realm_access.roles',
 };
 
 const DURATION_HINT = 'invalid duration; use a number with a unit, e.g. 500ms, 5s, 2m';
@@ -183,6 +184,8 @@ function describe(e: ErrorObject): SchemaProblem | undefined {
     case 'maximum':
       if (at === 'listen.port') return value(`${at}: must be a port number from 0 to 65535`);
       return value(`${at}: must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${String(params.limit)}`);
+    case 'minItems':
+      return value(`${at}: must list at least ${String(params.limit)}`);
     case 'minLength':
       return value(Number(params.limit) <= 1 ? `${at}: must not be empty` : `${at}: must be at least ${String(params.limit)} characters long`);
     default:

@@ -126,6 +126,12 @@ export interface ListenSpec {
   readonly accessLog: boolean;
   /** On SIGTERM, how long requests in flight may take before children are stopped anyway. */
   readonly shutdownGraceMs: number;
+  /**
+   * The base URL clients use (`https://gw.example.com`, `https://example.com/gateway`), in canonical form
+   * (public-url.ts: lower-case scheme and host, no default port, no trailing slash). OAuth resource
+   * identifiers and Protected Resource Metadata URLs are made from it. Absent: not configured.
+   */
+  readonly publicUrl?: string;
 }
 
 export interface RateLimitSpec {
@@ -144,12 +150,52 @@ export interface KeySpec {
   readonly tools?: ItemFilter;
 }
 
+/** JWS algorithms a token may be signed with: asymmetric only (never `none`, never HS*: no shared secrets). */
+export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'Ed25519';
+
+/** An authorization server whose JWT access tokens the gateway accepts. */
+export interface OAuthIssuerSpec {
+  /** Exactly as its tokens' `iss` says it: compared as a string, never normalized (a trailing slash counts). */
+  readonly issuer: string;
+  /** Where its signing keys are; absent: the `jwks_uri` of the issuer's metadata. */
+  readonly jwksUri?: string;
+  /**
+   * `aud` values accepted besides the canonical URL of the resource called. Each one is accepted on every
+   * resource, so it weakens the binding of a token to one server.
+   */
+  readonly audiences: readonly string[];
+  readonly algorithms: readonly JwsAlgorithm[];
+  /** Leeway for `exp`, `nbf` and `iat`. */
+  readonly clockSkewMs: number;
+}
+
+/**
+ * Claims → what a static key grants. A rule matches when the claim at `claim` (a name, or a dotted path
+ * into nested objects) equals `value`, is an array holding it, or, for `scope` and `scp`, is a
+ * space-separated string holding it as a word. A token gets the union of every rule that matches.
+ */
+export interface GrantRule {
+  readonly claim: string;
+  readonly value: string;
+  readonly servers: '*' | readonly string[];
+  readonly admin: boolean;
+}
+
+export interface OAuthSpec {
+  readonly issuers: readonly OAuthIssuerSpec[];
+  readonly grants: readonly GrantRule[];
+  /** Per token subject (`iss` + `sub`). */
+  readonly rateLimit: RateLimitSpec;
+}
+
 export interface AuthSpec {
   /** Explicitly no keys, even on a non-loopback address. */
   readonly none: boolean;
   readonly keys: readonly KeySpec[];
   /** Environment variables that hold keys (`key: ${VAR}`): never passed on to a child. */
   readonly secretEnvNames: readonly string[];
+  /** Bearer JWTs from these issuers, beside the keys. Absent: keys only. */
+  readonly oauth?: OAuthSpec;
 }
 
 export interface Desired {

@@ -69,4 +69,30 @@ describe('validateCommand', () => {
       process.chdir(before);
     }
   });
+
+  it('checks auth.oauth: a grant naming an unknown server, a missing publicUrl off loopback', async () => {
+    const file = path.join(dir, 'oauth.yaml');
+    await writeFile(
+      file,
+      [
+        'version: 1',
+        'listen: { host: 0.0.0.0 }',
+        'auth:',
+        '  oauth:',
+        '    issuers: [ { issuer: https://idp.example.com } ]',
+        '    grants: [ { claim: scope, value: "mcp:x", servers: [x] } ]',
+        'servers:',
+        '  a: { command: node }',
+        '',
+      ].join('\n'),
+    );
+    expect(await run([file])).toEqual({
+      code: 1,
+      out: [],
+      err: [
+        `${file}:5:5: auth.oauth: needs listen.publicUrl (the base URL clients use, e.g. https://gw.example.com): tokens are bound to URLs made from it, and behind a proxy or a DNS name the gateway cannot know it`,
+        `${file}:6:57: auth.oauth.grants[0].servers[0]: no server of that name in servers; fix the name or remove it`,
+      ],
+    });
+  });
 });
