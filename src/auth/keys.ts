@@ -3,6 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthSpec, KeySpec } from '../config/types.ts';
+import { TokenAuth } from './oauth/token-auth.ts';
 
 export type Identity =
   /** No keys in the manifest: everyone is let in (the gateway then binds loopback only). */
@@ -24,13 +25,19 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
 
 export class KeyRing {
   readonly #keys: readonly { readonly spec: KeySpec; readonly digest: Buffer }[];
+  /** Bearer tokens of auth.oauth's issuers, beside the keys; undefined without auth.oauth. */
+  readonly tokens: TokenAuth | undefined;
 
-  constructor(auth: AuthSpec) {
+  /** `previous`: the ring this one replaces (a reload): its token verifier is kept when the issuers are the same. */
+  constructor(auth: AuthSpec, previous?: KeyRing) {
     this.#keys = auth.keys.map((spec) => ({ spec, digest: Buffer.from(spec.sha256, 'hex') }));
+    this.tokens = auth.oauth === undefined ? undefined : new TokenAuth(auth.oauth, previous?.tokens);
+    if (previous?.tokens !== undefined && (this.tokens === undefined || !previous.tokens.sharesVerifierWith(this.tokens))) previous.tokens.close();
   }
 
+  /** Whether callers must say who they are: keys or token issuers in the manifest. */
   get enabled(): boolean {
-    return this.#keys.length > 0;
+    return this.#keys.length > 0 || this.tokens !== undefined;
   }
 
   identify(headers: IncomingHttpHeaders): Identity {
@@ -49,8 +56,12 @@ export class KeyRing {
     return this.#keys.find((k) => k.spec.name === name)?.spec;
   }
 
-  /** The key with this name and hash, if the manifest still has it (a reload may have removed it). */
+  /**
+   * The key with this name and hash, if the manifest still has it (a reload may have removed it); for a
+   * token's principal, what the grants of the manifest now give its claims (none: undefined).
+   */
   current(key: KeySpec): KeySpec | undefined {
+    if (key.token !== undefined) return this.tokens?.current(key);
     return this.#keys.find((k) => k.spec.name === key.name && k.spec.sha256 === key.sha256)?.spec;
   }
 }

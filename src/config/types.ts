@@ -148,6 +148,12 @@ export interface KeySpec {
   readonly rateLimit: RateLimitSpec;
   /** Globs over the aggregate endpoint's tool names this key may see and call (all when absent). */
   readonly tools?: ItemFilter;
+  /**
+   * Set when the caller was admitted by a bearer token (auth.oauth), not a key: who it is, and the claims its
+   * grants come from (read again at every reload). Its `name` is `oauth:<issuer>#<subject>`, which no key
+   * name can be; its `sha256` is empty.
+   */
+  readonly token?: { readonly issuer: string; readonly subject: string; readonly claims: Readonly<Record<string, unknown>> };
 }
 
 /** JWS algorithms a token may be signed with: asymmetric only (never `none`, never HS*: no shared secrets). */

@@ -20,6 +20,7 @@ import type { RequestContext, Serve } from './request-context.ts';
 import { Needs, RouteTable, type Route } from './route-table.ts';
 import type { SseOptions, SseStream } from './sse.ts';
 import { parseTarget } from './target.ts';
+import { resourceMetadataRoutes } from './resource-metadata-face.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
 
 export interface AppDeps {
@@ -49,6 +50,7 @@ export function routeTable(deps: AppDeps): RouteTable<Serve> {
   const { reconciler, sessions, sse, bodyLimit } = deps;
   const routes: Route<Serve>[] = [
     ...metaRoutes(deps),
+    ...resourceMetadataRoutes({ tokens: () => deps.gate.policy.keys.tokens, publicUrl: (req) => deps.gate.publicUrlFor(req), reconciler }),
     ...statusRoutes({ reconciler, sessions, streams: deps.classicStreams, onKeysChanged, sse }),
     ...adminRoutes({ reconciler, env: deps.env, bodyLimit }),
     // The MCP routes come first: GET /mcp/:server/sse with a session header is theirs.
@@ -154,7 +156,7 @@ export function createHandler(deps: AppDeps): { readonly handle: RequestHandler;
           sendJson(res, 405, { error: { kind: 'MethodNotAllowed', message: `use ${found.allow.join(', ')}` } }, { Allow: found.allow.join(', ') });
         }
       };
-      return settle(gate.admit(req, res, Needs.anyKey, undefined, jsonRpc, target.authority), unrouted);
+      return settle(gate.admit(req, res, Needs.anyKey, undefined, jsonRpc, target.authority, target.segments), unrouted);
     }
     const { route, params } = found;
     const serve = (admitted: Admitted | false): void => {
@@ -168,7 +170,7 @@ export function createHandler(deps: AppDeps): { readonly handle: RequestHandler;
       handedOver.set(req, { rc, serve: route.serve.koa });
       void koaCallback(req, res);
     };
-    settle(gate.admit(req, res, route.need, params.server, jsonRpc, target.authority), serve);
+    settle(gate.admit(req, res, route.need, params.server, jsonRpc, target.authority, target.segments), serve);
   };
   return { handle, routes: table };
 }

@@ -8,7 +8,9 @@ import type { Desired, KeySpec } from '../config/types.ts';
 import { Listeners } from '../listeners.ts';
 import type { Logger } from '../log.ts';
 import { ErrorCode } from '../protocol/jsonrpc.ts';
-import { KeyRing, mayUse } from '../auth/keys.ts';
+import { KeyRing, mayUse, presentedKey } from '../auth/keys.ts';
+import { looksLikeJwt } from '../auth/oauth/token-auth.ts';
+import { bearerChallenge, canonicalResource, GATEWAY_RESOURCE, metadataUrlFor, publicUrlOf, resourcePathOf } from '../auth/oauth/resource-metadata.ts';
 import { RateLimiter } from '../auth/rate-limit.ts';
 import type { Need } from './route-table.ts';
 import type { RequestContext } from './request-context.ts';
@@ -20,6 +22,9 @@ const CORS_EXPOSE_HEADERS = 'Mcp-Session-Id, MCP-Protocol-Version, WWW-Authentic
 
 export interface GatePolicy {
   readonly keys: KeyRing;
+  /** listen.publicUrl, normalized; without it the URL is made from the bind address and the port asked. */
+  readonly publicUrl: string | undefined;
+  readonly listen: Desired['listen'];
   readonly origins: OriginPolicy;
   readonly bodyLimit: number;
   readonly accessLog: boolean;
@@ -42,7 +47,7 @@ export class Gate {
   readonly #bindHost: string;
   readonly #keyListeners = new Listeners<KeyRing>();
   readonly #bodyLimitOverride: number | undefined;
-  #policy: GatePolicy;
+  #policy: GatePolicy | undefined;
 
   constructor(desired: Desired, log: Logger, bodyLimitOverride?: number) {
     this.#log = log;
@@ -52,14 +57,14 @@ export class Gate {
   }
 
   get policy(): GatePolicy {
-    return this.#policy;
+    return this.#policy!;
   }
 
   /** Takes a newly applied manifest: new keys, origins and limits; holders of removed keys are told. */
   update(desired: Desired): void {
     this.#policy = this.#build(desired);
     this.#limiter.retain(new Set(desired.auth.keys.map((k) => k.name)));
-    this.#keyListeners.emit(this.#policy.keys);
+    this.#keyListeners.emit(this.policy.keys);
   }
 
   /** Called with the new key ring after every reload, to close what removed keys opened. */
@@ -70,7 +75,9 @@ export class Gate {
   #build(desired: Desired): GatePolicy {
     // The bind address does not change on reload (it needs a restart), so the Host check keeps it.
     return {
-      keys: new KeyRing(desired.auth),
+      keys: new KeyRing(desired.auth, this.#policy?.keys),
+      publicUrl: desired.listen.publicUrl,
+      listen: desired.listen,
       origins: new OriginPolicy({ ...desired.listen, host: this.#bindHost }),
       bodyLimit: this.#bodyLimitOverride ?? desired.listen.bodyLimit,
       accessLog: desired.listen.accessLog,
@@ -82,7 +89,7 @@ export class Gate {
    * True when the request goes on; otherwise it has been answered.
    */
   cors(req: IncomingMessage, res: ServerResponse, jsonRpcFace: boolean): boolean {
-    const { origins } = this.#policy;
+    const { origins } = this.policy;
     const origin = req.headers.origin;
     if (origin !== undefined && origins.allowsCors(origin)) {
       res.setHeader('Access-Control-Allow-Origin', origin);
@@ -108,28 +115,62 @@ export class Gate {
    * RFC 9112 puts in its place) and Origin, the key, its scope for `server`, admin, and the key's rate.
    * The admitted caller, or false when the request was refused (and answered).
    */
-  admit(req: IncomingMessage, res: ServerResponse, need: Need, server: string | undefined, jsonRpcFace: boolean, authority: string | undefined): Admitted | false {
+  admit(req: IncomingMessage, res: ServerResponse, need: Need, server: string | undefined, jsonRpcFace: boolean, authority: string | undefined, segments: readonly string[] = []): Admitted | false | Promise<Admitted | false> {
     if (need.kind === 'probe') return ANONYMOUS;
-    const ring = this.#policy.keys;
+    const policy = this.policy;
+    const ring = policy.keys;
     const headers = authority === undefined ? req.headers : { ...req.headers, host: authority };
-    const refused = this.#policy.origins.check(headers);
+    const refused = policy.origins.check(headers);
     if (refused !== undefined) return this.#refuse(req, res, jsonRpcFace, 403, 'Forbidden', refused);
     if (need.kind === 'public') return ANONYMOUS;
 
     const who = ring.identify(req.headers);
+    if (who.kind === 'anonymous') return ANONYMOUS;
+    const tokens = ring.tokens;
+    if (who.kind === 'wrong' && tokens !== undefined) {
+      const presented = presentedKey(req.headers)!;
+      // Not a key: a bearer token, verified for the resource this request is for (its audience).
+      if (looksLikeJwt(presented)) return this.#admitToken(req, res, need, server, jsonRpcFace, segments, presented);
+    }
     if (who.kind === 'missing' || who.kind === 'wrong') {
       if (who.kind === 'wrong') this.#log.warn({ remote: req.socket.remoteAddress, path: pathOf(req) }, 'authentication failed: unknown key');
-      res.setHeader('WWW-Authenticate', 'Bearer realm="mcp-gateway"');
-      const message = who.kind === 'missing' ? 'a key is required: send Authorization: Bearer <key>' : 'unknown key';
+      res.setHeader('WWW-Authenticate', tokens === undefined ? 'Bearer realm="mcp-gateway"' : this.#challenge(req, segments, server, who.kind === 'wrong' ? 'invalid_token' : undefined, 'unknown key'));
+      const message = who.kind === 'missing' ? `${tokens === undefined ? 'a key' : 'a key or a bearer token'} is required: send Authorization: Bearer <${tokens === undefined ? 'key' : 'key or token'}>` : 'unknown key';
       return this.#refuse(req, res, jsonRpcFace, 401, 'Unauthorized', message);
     }
-    if (who.kind === 'anonymous') return ANONYMOUS;
-    const key = who.key;
+    return this.#authorize(req, res, need, server, jsonRpcFace, who.key, segments);
+  }
+
+  /** The token's verdict, then the same checks as for a key. Failures name their reason, never the token. */
+  async #admitToken(req: IncomingMessage, res: ServerResponse, need: Need, server: string | undefined, jsonRpcFace: boolean, segments: readonly string[], token: string): Promise<Admitted | false> {
+    const tokens = this.policy.keys.tokens!;
+    const resourcePath = resourcePathOf(segments) ?? GATEWAY_RESOURCE;
+    const resource = canonicalResource(this.publicUrlFor(req), resourcePath);
+    const verdict = await tokens.admit(token, resource);
+    if (res.headersSent || res.writableEnded || req.socket.destroyed) return false; // the client left meanwhile
+    if (!verdict.ok) {
+      this.#log.warn({ remote: req.socket.remoteAddress, path: pathOf(req), reason: verdict.reason, detail: verdict.detail }, 'authentication failed: bearer token');
+      if (verdict.reason === 'no-grant') {
+        res.setHeader('WWW-Authenticate', this.#challenge(req, segments, server, 'insufficient_scope', 'the token grants nothing here'));
+        return this.#refuse(req, res, jsonRpcFace, 403, 'Forbidden', 'the token grants nothing here (insufficient_scope)');
+      }
+      res.setHeader('WWW-Authenticate', this.#challenge(req, segments, server, 'invalid_token', verdict.reason));
+      return this.#refuse(req, res, jsonRpcFace, 401, 'Unauthorized', `invalid token (${verdict.reason})`);
+    }
+    return this.#authorize(req, res, need, server, jsonRpcFace, verdict.principal, segments);
+  }
+
+  /** What the route needs of an identified caller (key or token): its servers, admin, and its rate. */
+  #authorize(req: IncomingMessage, res: ServerResponse, need: Need, server: string | undefined, jsonRpcFace: boolean, key: KeySpec, segments: readonly string[]): Admitted | false {
+    const who = key.token === undefined ? `key "${key.name}"` : `the token of "${key.token.subject}"`;
+    const tokens = key.token === undefined ? undefined : this.policy.keys.tokens;
     if (need.kind === 'server' && (server === undefined || !mayUse(key, server))) {
-      return this.#refuse(req, res, jsonRpcFace, 403, 'Forbidden', `key "${key.name}" may not use server "${server ?? ''}"`);
+      if (tokens !== undefined) res.setHeader('WWW-Authenticate', this.#challenge(req, segments, server, 'insufficient_scope', `no grant for server ${server ?? ''}`));
+      return this.#refuse(req, res, jsonRpcFace, 403, 'Forbidden', `${who} may not use server "${server ?? ''}"`);
     }
     if ((need.kind === 'admin' || (need.kind === 'server' && need.admin)) && !key.admin) {
-      return this.#refuse(req, res, jsonRpcFace, 403, 'Forbidden', `key "${key.name}" is not an admin key`);
+      if (tokens !== undefined) res.setHeader('WWW-Authenticate', this.#challenge(req, segments, server, 'insufficient_scope', 'admin needed'));
+      return this.#refuse(req, res, jsonRpcFace, 403, 'Forbidden', `${who} is not an admin ${key.token === undefined ? 'key' : 'principal'}`);
     }
     const wait = this.#limiter.take(key.name, key.rateLimit);
     if (wait > 0) {
@@ -141,9 +182,31 @@ export class Gate {
     return admitted;
   }
 
+  /**
+   * The `WWW-Authenticate` of a refusal when tokens are accepted: where the metadata of this request's
+   * resource is (RFC 9728), and for a token, why (invalid_token) or what it lacks (insufficient_scope, with
+   * the scopes that would grant this server).
+   */
+  #challenge(req: IncomingMessage, segments: readonly string[], server: string | undefined, error: 'invalid_token' | 'insufficient_scope' | undefined, description: string): string {
+    const tokens = this.policy.keys.tokens!;
+    const resourcePath = resourcePathOf(segments) ?? GATEWAY_RESOURCE;
+    const scope = tokens.scopesFor(server);
+    return bearerChallenge({
+      resourceMetadata: metadataUrlFor(this.publicUrlFor(req), resourcePath),
+      ...(error === undefined ? {} : { error, description }),
+      ...(scope === '' ? {} : { scope }),
+    });
+  }
+
+  /** listen.publicUrl, or (loopback, tests) the bind address with the port this request came in on. */
+  publicUrlFor(req: IncomingMessage): string {
+    const policy = this.policy;
+    return policy.publicUrl ?? publicUrlOf(policy.listen, req.socket.localPort ?? policy.listen.port);
+  }
+
   /** One line per request when it ends: key name, server, method, outcome. Never the key. */
   logAccess(req: IncomingMessage, res: ServerResponse, rc: RequestContext): void {
-    if (!this.#policy.accessLog) return;
+    if (!this.policy.accessLog) return;
     const started = performance.now();
     res.once('close', () => {
       this.#log.info(
@@ -164,7 +227,7 @@ export class Gate {
 
   #refuse(req: IncomingMessage, res: ServerResponse, jsonRpcFace: boolean, status: number, kind: string, message: string): false {
     // A flood of refusals (429s) must not become a flood of log lines unless asked for.
-    this.#log[this.#policy.accessLog || status === 403 ? 'info' : 'debug']({ remote: req.socket.remoteAddress, method: req.method, path: pathOf(req), status }, `refused: ${kind}`);
+    this.#log[this.policy.accessLog || status === 403 ? 'info' : 'debug']({ remote: req.socket.remoteAddress, method: req.method, path: pathOf(req), status }, `refused: ${kind}`);
     if (jsonRpcFace) sendError(res, status, ErrorCode.TransportError, `${kind}: ${message}`);
     else sendJson(res, status, { error: { kind, message } });
     return false;

@@ -1,0 +1,85 @@
+// Bearer tokens as the gate sees them: a token and the resource being called in, a principal (in the terms
+// a key grants: servers, admin, a rate) or the reason to refuse out. The verifier (signature, issuer,
+// audience, time) and its fetched keys outlive reloads that leave the issuers as they were.
+import type { KeySpec, OAuthSpec } from '../../config/types.ts';
+import { stableJson } from '../../plan/plan.ts';
+import { grantsFor, scopesSupported } from './grants.ts';
+import { TokenVerifier, type Failure, type Verified } from './token-verifier.ts';
+
+export type TokenAdmission =
+  | { readonly ok: true; readonly principal: KeySpec }
+  /** The token is not valid for this resource: 401 invalid_token. */
+  | { readonly ok: false; readonly reason: Failure; readonly detail: string }
+  /** Valid, but no grant rule matches its claims: 403 insufficient_scope. */
+  | { readonly ok: false; readonly reason: 'no-grant'; readonly detail: string };
+
+/** A compact JWS: three base64url parts, the header starting `eyJ` (`{"`). Keys never look like this. */
+const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+export function looksLikeJwt(credential: string): boolean {
+  return JWT_SHAPE.test(credential);
+}
+
+export class TokenAuth {
+  readonly spec: OAuthSpec;
+  readonly #verifier: TokenVerifier;
+  readonly #issuersJson: string;
+  /** One principal per verified token (the verifier caches those): a session's requests share it. */
+  readonly #principals = new WeakMap<object, KeySpec>();
+
+  /** Keeps `previous`'s verifier (and the keys it fetched) when the issuers are the same. */
+  constructor(spec: OAuthSpec, previous?: TokenAuth) {
+    this.spec = spec;
+    this.#issuersJson = stableJson(spec.issuers);
+    this.#verifier = previous !== undefined && previous.#issuersJson === this.#issuersJson
+      ? previous.#verifier
+      : new TokenVerifier(spec.issuers.map((i) => ({ issuer: i.issuer, ...(i.jwksUri === undefined ? {} : { jwksUri: i.jwksUri }), audiences: i.audiences, algorithms: i.algorithms, clockSkewMs: i.clockSkewMs })));
+  }
+
+  /** True when `next` keeps this one's verifier: the caller must then not close this one. */
+  sharesVerifierWith(next: TokenAuth): boolean {
+    return next.#verifier === this.#verifier;
+  }
+
+  async admit(token: string, resource: string): Promise<TokenAdmission> {
+    const v = await this.#verifier.verify(token, resource);
+    if (!v.ok) return v;
+    let principal = this.#principals.get(v);
+    if (principal === undefined) {
+      const grant = grantsFor(v.claims, this.spec.grants);
+      if (grant === undefined) return { ok: false, reason: 'no-grant', detail: 'no grant rule matches the token' };
+      principal = this.#principal(v, grant.servers, grant.admin);
+      this.#principals.set(v, principal);
+    }
+    return { ok: true, principal };
+  }
+
+  /** A token principal as the grants of the manifest now make it (a reload changed them), or undefined: none left. */
+  current(principal: KeySpec): KeySpec | undefined {
+    const token = principal.token;
+    if (token === undefined) return undefined;
+    const grant = grantsFor(token.claims, this.spec.grants);
+    if (grant === undefined) return undefined;
+    return Object.freeze({ ...principal, servers: grant.servers, admin: grant.admin, rateLimit: this.spec.rateLimit });
+  }
+
+  /** The scopes that would give access to `server` (all of them for the gateway itself), for a challenge. */
+  scopesFor(server: string | undefined): string {
+    return scopesSupported(this.spec.grants, server).join(' ');
+  }
+
+  close(): void {
+    this.#verifier.close();
+  }
+
+  #principal(v: Extract<Verified, { ok: true }>, servers: KeySpec['servers'], admin: boolean): KeySpec {
+    return Object.freeze({
+      name: `oauth:${v.issuer}#${v.subject}`,
+      sha256: '',
+      servers,
+      admin,
+      rateLimit: this.spec.rateLimit,
+      token: Object.freeze({ issuer: v.issuer, subject: v.subject, claims: v.claims }),
+    });
+  }
+}
