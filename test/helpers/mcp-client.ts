@@ -13,11 +13,12 @@ const open = new Set<Connected>();
 
 export async function connect(
   url: string,
-  options: { legacy?: boolean; capabilities?: Record<string, object>; name?: string; setup?: (c: Client) => void } = {},
+  options: { legacy?: boolean; capabilities?: Record<string, object>; name?: string; setup?: (c: Client) => void; requestInit?: RequestInit } = {},
 ): Promise<Connected> {
   const client = new Client({ name: options.name ?? 'test-client', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
   options.setup?.(client);
-  const transport = options.legacy ? new SSEClientTransport(new URL(url)) : new StreamableHTTPClientTransport(new URL(url));
+  const init = options.requestInit === undefined ? {} : { requestInit: options.requestInit };
+  const transport = options.legacy ? new SSEClientTransport(new URL(url), init) : new StreamableHTTPClientTransport(new URL(url), init);
   await client.connect(transport);
   const c: Connected = {
     client,

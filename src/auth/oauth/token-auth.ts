@@ -20,6 +20,12 @@ export function looksLikeJwt(credential: string): boolean {
   return JWT_SHAPE.test(credential);
 }
 
+/**
+ * After fetching an issuer's keys, the least time before it fetches them again for a token with an unknown
+ * kid: a rotated key is picked up within it, and a flood of made-up kids costs one fetch per period.
+ */
+export const KEYS_COOLDOWN_MS = 5_000;
+
 export class TokenAuth {
   readonly spec: OAuthSpec;
   readonly #verifier: TokenVerifier;
@@ -33,7 +39,10 @@ export class TokenAuth {
     this.#issuersJson = stableJson(spec.issuers);
     this.#verifier = previous !== undefined && previous.#issuersJson === this.#issuersJson
       ? previous.#verifier
-      : new TokenVerifier(spec.issuers.map((i) => ({ issuer: i.issuer, ...(i.jwksUri === undefined ? {} : { jwksUri: i.jwksUri }), audiences: i.audiences, algorithms: i.algorithms, clockSkewMs: i.clockSkewMs })));
+      : new TokenVerifier(
+          spec.issuers.map((i) => ({ issuer: i.issuer, ...(i.jwksUri === undefined ? {} : { jwksUri: i.jwksUri }), audiences: i.audiences, algorithms: i.algorithms, clockSkewMs: i.clockSkewMs })),
+          { cooldownMs: KEYS_COOLDOWN_MS },
+        );
   }
 
   /** True when `next` keeps this one's verifier: the caller must then not close this one. */

@@ -1,0 +1,173 @@
+// The gateway as an OAuth resource server, against a real authorization server (oidc-provider on
+// loopback) and real tokens: discovery from a 401, audience binding per server, expiry, issuer, signature,
+// key rotation, grants to servers and admin, keys and tokens side by side, and no token in any output.
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeAll, demoServer, manifest, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
+import { closeClients, connect, textOf } from '../helpers/mcp-client.ts';
+import { closeAuthServers, startAuthServer, type AuthServer } from '../helpers/oidc.ts';
+import { KEYS_COOLDOWN_MS } from '../../src/auth/oauth/token-auth.ts';
+
+afterEach(async () => {
+  await closeClients();
+  await closeAll();
+  await closeAuthServers();
+});
+
+const KEY = 'ops-key-0123456789abcdef';
+
+function oauthManifest(issuer: string, skew = '1s'): string {
+  const head = `auth:
+  keys:
+    - { name: ops, key: ${KEY}, servers: "*", admin: true }
+  oauth:
+    issuers:
+      - { issuer: "${issuer}", clockSkew: ${skew} }
+    grants:
+      - { claim: scope, value: "mcp:a", servers: [a] }
+      - { claim: scope, value: "mcp:b", servers: [b] }
+      - { claim: groups, value: mcp-admins, servers: "*", admin: true }
+`;
+  return manifest(demoServer('a') + demoServer('b'), head);
+}
+
+/** A gateway with servers a and b, then the authorization server (it must know the gateway's URL), then the manifest that trusts it (a live edit). */
+async function setup(): Promise<{ h: Harness; as: AuthServer }> {
+  const h = await startHarness(manifest(demoServer('a') + demoServer('b'), `auth:\n  keys:\n    - { name: ops, key: ${KEY}, servers: "*", admin: true }\n`));
+  const as = await startAuthServer({ gatewayBase: h.url, scopes: ['mcp:a', 'mcp:b'] });
+  h.write(oauthManifest(as.issuer));
+  await waitFor(async () => (await fetch(`${h.url}/.well-known/oauth-protected-resource`)).status === 200, 'auth.oauth applied', 10_000);
+  return { h, as };
+}
+
+const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+
+async function post(h: Harness, path: string, credential?: string, body: unknown = initialize, headers: Record<string, string> = {}): Promise<{ status: number; challenge: string | null; body: Json; session: string | null }> {
+  const res = await fetch(`${h.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(credential === undefined ? {} : { authorization: `Bearer ${credential}` }), ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: Json = text;
+  try {
+    parsed = JSON.parse(text.startsWith('event:') || text.startsWith('id:') || text.startsWith(':') ? text.split('\ndata: ')[1]!.split('\n')[0]! : text);
+  } catch {
+    /* kept as text */
+  }
+  return { status: res.status, challenge: res.headers.get('www-authenticate'), body: parsed, session: res.headers.get('mcp-session-id') };
+}
+
+describe('auth.oauth: the gateway as a resource server', () => {
+  it('a 401 names the resource metadata, which names the authorization server and the scopes', async () => {
+    const { h, as } = await setup();
+    const r = await post(h, '/mcp/a/mcp');
+    expect(r.status).toBe(401);
+    expect(r.challenge).toBe(`Bearer scope="mcp:a", resource_metadata="${h.url}/.well-known/oauth-protected-resource/mcp/a/mcp"`);
+    const prm = (await (await fetch(`${h.url}/.well-known/oauth-protected-resource/mcp/a/mcp`)).json()) as Json;
+    expect(prm).toEqual({ resource: `${h.url}/mcp/a/mcp`, authorization_servers: [as.issuer], scopes_supported: ['mcp:a'], bearer_methods_supported: ['header'] });
+    const aggregate = (await (await fetch(`${h.url}/.well-known/oauth-protected-resource/mcp`)).json()) as Json;
+    expect(aggregate.resource).toBe(`${h.url}/mcp`);
+    expect((await fetch(`${h.url}/.well-known/oauth-protected-resource/mcp/nope/mcp`)).status).toBe(404);
+  });
+
+  it('a token for server a works on a (stock SDK client) and is refused by b: the audience is the resource', async () => {
+    const { h, as } = await setup();
+    const token = await as.token({ resource: `${h.url}/mcp/a/mcp`, scope: 'mcp:a' });
+    const c = await connect(`${h.url}/mcp/a/mcp`, { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+    expect(textOf(await c.client.callTool({ name: 'echo', arguments: { text: 'hi' } }))).toBe('hi');
+    const onB = await post(h, '/mcp/b/mcp', token);
+    expect(onB.status).toBe(401);
+    expect(onB.challenge).toMatch(/^Bearer error="invalid_token", scope="mcp:b", resource_metadata=".*\/mcp\/b\/mcp", error_description="wrong-audience"$/);
+  });
+
+  it('a valid token whose claims grant nothing for the server gets 403 insufficient_scope with the scope it needs', async () => {
+    const { h, as } = await setup();
+    const token = await as.token({ resource: `${h.url}/mcp/b/mcp`, scope: 'mcp:a' });
+    const r = await post(h, '/mcp/b/mcp', token);
+    expect(r.status).toBe(403);
+    expect(r.challenge).toMatch(/^Bearer error="insufficient_scope", scope="mcp:b", resource_metadata=".*\/mcp\/b\/mcp"/);
+  });
+
+  it('refuses an expired token, a token of an issuer it does not trust, and a tampered one, each with its reason', async () => {
+    const { h, as } = await setup();
+    const other = await startAuthServer({ gatewayBase: h.url, scopes: ['mcp:a'] });
+    const resource = `${h.url}/mcp/a/mcp`;
+    const short = await as.token({ resource, scope: 'mcp:a', ttlSeconds: 1 });
+    expect((await post(h, '/mcp/a/mcp', short)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2600)); // 1 s of life and 1 s of clock skew
+    const expired = await post(h, '/mcp/a/mcp', short);
+    expect(expired.status).toBe(401);
+    expect(expired.challenge).toContain('error_description="expired"');
+
+    const foreign = await other.token({ resource, scope: 'mcp:a' });
+    expect((await post(h, '/mcp/a/mcp', foreign)).challenge).toContain('error_description="unknown-issuer"');
+    expect(other.requests).toBe(0); // never asked for its keys
+
+    const good = await as.token({ resource, scope: 'mcp:a' });
+    const [head, payload, signature] = good.split('.');
+    const flipped = `${head}.${payload}.${signature!.slice(0, 10)}${signature![10] === 'A' ? 'B' : 'A'}${signature!.slice(11)}`;
+    expect((await post(h, '/mcp/a/mcp', flipped)).challenge).toContain('error_description="bad-signature"');
+    expect((await post(h, '/mcp/a/mcp', good)).status).toBe(200);
+  });
+
+  it('follows a key rotation with one fetch of the keys, and keeps verifying with the keys it has while the JWKS endpoint is down', async () => {
+    const { h, as } = await setup();
+    const resource = `${h.url}/mcp/a/mcp`;
+    expect((await post(h, '/mcp/a/mcp', await as.token({ resource, scope: 'mcp:a' }))).status).toBe(200);
+    const fetched = as.requests;
+    await as.rotateKeys({ keepOld: true });
+    const rotated = await as.token({ resource, scope: 'mcp:a' });
+    // Within the cooldown after a fetch, an unknown kid fetches nothing (a flood of made-up kids costs nothing).
+    expect((await post(h, '/mcp/a/mcp', rotated)).status).toBe(401);
+    expect(as.requests).toBe(fetched);
+    await new Promise((r) => setTimeout(r, KEYS_COOLDOWN_MS + 200));
+    expect((await post(h, '/mcp/a/mcp', rotated)).status).toBe(200);
+    expect(as.requests).toBe(fetched + 1);
+    as.jwksDown(true);
+    const again = await as.token({ resource, scope: 'mcp:a' });
+    expect((await post(h, '/mcp/a/mcp', again)).status).toBe(200);
+  });
+
+  it('maps a groups claim to admin: the token may restart servers; a token without it may not', async () => {
+    const { h, as } = await setup();
+    const admin = await as.token({ resource: `${h.url}/mcp/a/mcp`, claims: { groups: ['mcp-admins'] } });
+    const plain = await as.token({ resource: `${h.url}/mcp/a/mcp`, scope: 'mcp:a' });
+    const restart = (t: string) => fetch(`${h.url}/mcp/a/restart`, { method: 'POST', headers: { authorization: `Bearer ${t}` } });
+    expect((await restart(plain)).status).toBe(403);
+    expect((await restart(admin)).status).toBe(200);
+  });
+
+  it('keys and tokens on one gateway; a session opened with a token refuses the key, and the other way round', async () => {
+    const { h, as } = await setup();
+    const token = await as.token({ resource: `${h.url}/mcp/a/mcp`, scope: 'mcp:a' });
+    const byToken = await post(h, '/mcp/a/mcp', token);
+    const byKey = await post(h, '/mcp/a/mcp', KEY);
+    expect(byToken.status).toBe(200);
+    expect(byKey.status).toBe(200);
+    const list = { jsonrpc: '2.0', id: 2, method: 'tools/list' };
+    const version = { 'mcp-protocol-version': '2025-06-18' };
+    expect((await post(h, '/mcp/a/mcp', token, list, { 'mcp-session-id': byToken.session!, ...version })).status).toBe(200);
+    expect((await post(h, '/mcp/a/mcp', KEY, list, { 'mcp-session-id': byToken.session!, ...version })).status).toBe(404);
+    expect((await post(h, '/mcp/a/mcp', token, list, { 'mcp-session-id': byKey.session!, ...version })).status).toBe(404);
+  });
+
+  it('never shows a token: not in logs, the API, metrics, or a child\'s environment', async () => {
+    const { h, as } = await setup();
+    const resource = `${h.url}/mcp/a/mcp`;
+    const token = await as.token({ resource, scope: 'mcp:a' });
+    const c = await connect(resource, { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+    await c.client.callTool({ name: 'echo', arguments: { text: 'x' } });
+    const envNames = textOf(await c.client.callTool({ name: 'env_names', arguments: {} }));
+    await post(h, '/mcp/b/mcp', token); // refused: logged with its reason
+    const signature = token.split('.')[2]!;
+    const seen = [
+      h.logs.join('\n'),
+      await (await fetch(`${h.url}/mcp/servers`, { headers: { authorization: `Bearer ${KEY}` } })).text(),
+      await (await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text(),
+      envNames,
+    ].join('\n');
+    expect(seen).not.toContain(signature);
+    expect(seen).not.toContain(token.slice(0, 40));
+    expect(h.logs.some((l) => l.includes('authentication failed: bearer token') && l.includes('wrong-audience'))).toBe(true);
+  });
+});
