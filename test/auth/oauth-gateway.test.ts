@@ -171,3 +171,38 @@ describe('auth.oauth: the gateway as a resource server', () => {
     expect(h.logs.some((l) => l.includes('authentication failed: bearer token') && l.includes('wrong-audience'))).toBe(true);
   });
 });
+
+describe('auth.oauth: a stock client that knows only the URL', () => {
+  it('the SDK client discovers the authorization server from the 401, gets a token (authorization code + PKCE, resource indicator) and calls a tool', async () => {
+    const { h, as } = await setup();
+    const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+    const { UnauthorizedError } = await import('@modelcontextprotocol/sdk/client/auth.js');
+    let tokens: Json;
+    let verifier = '';
+    let redirect: URL | undefined;
+    const provider = {
+      redirectUrl: as.public.redirectUri,
+      clientMetadata: { redirect_uris: [as.public.redirectUri], client_name: 'test', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none' },
+      clientInformation: () => ({ client_id: as.public.clientId }),
+      tokens: () => tokens,
+      saveTokens: (t: Json) => void (tokens = t),
+      // A browser would go there; the test logs in as alice and consents through the provider's own endpoints.
+      redirectToAuthorization: async (url: URL) => void (redirect = await as.authorize(url, 'alice')),
+      saveCodeVerifier: (v: string) => void (verifier = v),
+      codeVerifier: () => verifier,
+    };
+    const url = new URL(`${h.url}/mcp/a/mcp`);
+    const first = new StreamableHTTPClientTransport(url, { authProvider: provider });
+    await expect(new Client({ name: 't', version: '1' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
+    const code = redirect?.searchParams.get('code');
+    expect(code, `the provider's redirect: ${redirect?.toString()}`).toBeTruthy();
+    await first.finishAuth(code!);
+    expect(tokens!.access_token).toBeTruthy();
+
+    const client = new Client({ name: 't', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }));
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'authorized' } }))).toBe('authorized');
+    await client.close();
+  });
+});
