@@ -112,6 +112,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   sessions.onAggregateRouted = stateless.onAggregateRouted = (endpoint, server, method) => metrics.aggregateRouted(endpoint, server, method);
   const sse = { ...DEFAULT_SSE_OPTIONS, ...options.sse };
   const gate = new Gate(first.desired, log, options.bodyLimit);
+  gate.onAuthentication = (method, outcome) => metrics.authenticated(method, outcome);
   const bodyLimit = (): number => gate.policy.bodyLimit;
   reconciler.onApplied((desired) => gate.update(desired));
   gate.onKeysChanged((keys) => {

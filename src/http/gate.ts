@@ -48,6 +48,8 @@ export class Gate {
   readonly #keyListeners = new Listeners<KeyRing>();
   readonly #bodyLimitOverride: number | undefined;
   #policy: GatePolicy | undefined;
+  /** Told of every identification: key or token, and its outcome (metrics). */
+  onAuthentication: ((method: 'key' | 'token', outcome: string) => void) | undefined;
 
   constructor(desired: Desired, log: Logger, bodyLimitOverride?: number) {
     this.#log = log;
@@ -133,11 +135,13 @@ export class Gate {
       if (looksLikeJwt(presented)) return this.#admitToken(req, res, need, server, jsonRpcFace, segments, presented);
     }
     if (who.kind === 'missing' || who.kind === 'wrong') {
+      this.onAuthentication?.('key', who.kind === 'missing' ? 'missing' : 'unknown-key');
       if (who.kind === 'wrong') this.#log.warn({ remote: req.socket.remoteAddress, path: pathOf(req) }, 'authentication failed: unknown key');
       res.setHeader('WWW-Authenticate', tokens === undefined ? 'Bearer realm="mcp-gateway"' : this.#challenge(req, segments, server, who.kind === 'wrong' ? 'invalid_token' : undefined, 'unknown key'));
       const message = who.kind === 'missing' ? `${tokens === undefined ? 'a key' : 'a key or a bearer token'} is required: send Authorization: Bearer <${tokens === undefined ? 'key' : 'key or token'}>` : 'unknown key';
       return this.#refuse(req, res, jsonRpcFace, 401, 'Unauthorized', message);
     }
+    this.onAuthentication?.('key', 'ok');
     return this.#authorize(req, res, need, server, jsonRpcFace, who.key, segments);
   }
 
@@ -148,6 +152,7 @@ export class Gate {
     const resource = canonicalResource(this.publicUrlFor(req), resourcePath);
     const verdict = await tokens.admit(token, resource);
     if (res.headersSent || res.writableEnded || req.socket.destroyed) return false; // the client left meanwhile
+    this.onAuthentication?.('token', verdict.ok ? 'ok' : verdict.reason);
     if (!verdict.ok) {
       this.#log.warn({ remote: req.socket.remoteAddress, path: pathOf(req), reason: verdict.reason, detail: verdict.detail }, 'authentication failed: bearer token');
       if (verdict.reason === 'no-grant') {

@@ -36,6 +36,9 @@ export class GatewayMetrics {
   readonly #droppedSockets: Counter<'reason'>;
   readonly #lastGoodReload: Gauge;
   readonly #aggregateRequests: Counter<'endpoint' | 'server' | 'method'>;
+  readonly #authentications: Counter<'method' | 'outcome'>;
+  /** Label children by `method outcome`: counting an authentication is a Map lookup on the message path. */
+  readonly #authenticationChildren = new Map<string, () => void>();
 
   /**
    * `replayBytes`: what the sessions' replay logs hold together (SessionRegistry.replay.used);
@@ -58,6 +61,12 @@ export class GatewayMetrics {
       name: 'mcp_gateway_aggregate_requests_total',
       help: 'Requests an aggregate endpoint (endpoint "@" for /mcp, "@<bundle>" for a bundle) routed to a server, by method.',
       labelNames: ['endpoint', 'server', 'method'],
+      registers,
+    });
+    this.#authentications = new Counter({
+      name: 'mcp_gateway_authentications_total',
+      help: 'Callers identified, by method (key, token) and outcome: ok, missing, unknown-key, or why a token was refused (expired, wrong-audience, unknown-issuer, bad-signature, …, no-grant).',
+      labelNames: ['method', 'outcome'],
       registers,
     });
     this.#lastGoodReload = new Gauge({ name: 'mcp_gateway_last_reload_success_timestamp_seconds', help: 'When a manifest was last applied (Unix time).', registers });
@@ -153,6 +162,18 @@ export class GatewayMetrics {
   /** A request an aggregate endpoint (`@`, `@<bundle>`) routed to one of its servers. */
   aggregateRouted(endpoint: string, server: string, method: string): void {
     this.#aggregateRequests.inc({ endpoint, server, method: KNOWN_METHODS.has(method) ? method : 'other' });
+  }
+
+  /** A caller the gate identified (or could not). `outcome` is from a closed set: never a name or a credential. */
+  authenticated(method: 'key' | 'token', outcome: string): void {
+    const id = `${method} ${outcome}`;
+    let inc = this.#authenticationChildren.get(id);
+    if (inc === undefined) {
+      const child = this.#authentications.labels(method, outcome);
+      inc = () => child.inc();
+      this.#authenticationChildren.set(id, inc);
+    }
+    inc();
   }
 
   socketDropped(reason: 'stalled' | 'over-budget'): void {

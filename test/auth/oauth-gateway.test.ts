@@ -169,6 +169,10 @@ describe('auth.oauth: the gateway as a resource server', () => {
     expect(seen).not.toContain(signature);
     expect(seen).not.toContain(token.slice(0, 40));
     expect(h.logs.some((l) => l.includes('authentication failed: bearer token') && l.includes('wrong-audience'))).toBe(true);
+    const metrics = await (await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
+    expect(metrics).toMatch(/mcp_gateway_authentications_total\{method="token",outcome="ok"\} [1-9]/);
+    expect(metrics).toContain('mcp_gateway_authentications_total{method="token",outcome="wrong-audience"} 1');
+    expect(metrics).toMatch(/mcp_gateway_authentications_total\{method="key",outcome="ok"\} [1-9]/);
   });
 });
 
