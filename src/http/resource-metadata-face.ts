@@ -3,7 +3,7 @@
 // servers to ask for a token. Public (no key or token: a client has none yet), and only with auth.oauth.
 import type { Context } from 'koa';
 import { scopesSupported } from '../auth/oauth/grants.ts';
-import { AGGREGATE_RESOURCE, canonicalResource, GATEWAY_RESOURCE, protectedResourceMetadata } from '../auth/oauth/resource-metadata.ts';
+import { basePathOf, canonicalResource, protectedResourceMetadata, resourcePathFromMetadataSegments } from '../auth/oauth/resource-metadata.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import { METADATA_PATH } from '../auth/oauth/resource-metadata.ts';
 import type { IncomingMessage } from 'node:http';
@@ -19,40 +19,37 @@ export interface ResourceMetadataDeps {
   readonly reconciler: Reconciler;
 }
 
+/** Path segments after the well-known one a metadata path may have: a publicUrl's path, then `/mcp/<server>/mcp`. */
+const MAX_DEPTH = 8;
+
 export function resourceMetadataRoutes(deps: ResourceMetadataDeps): Route<Serve>[] {
-  const serve = (resourcePath: (rc: RequestContext) => string | undefined, server: (rc: RequestContext) => string | undefined) =>
-    (ctx: Context, rc: RequestContext): void => {
-      const tokens = deps.tokens();
-      const path = resourcePath(rc);
-      if (tokens === undefined || path === undefined) {
-        ctx.status = 404;
-        ctx.body = { error: { kind: 'NotFound', message: tokens === undefined ? 'this gateway takes no bearer tokens (no auth.oauth)' : 'no such resource' } };
-        return;
-      }
-      // Clients may cache it; a reload that changes issuers or grants shows within the hour.
-      ctx.set('Cache-Control', 'public, max-age=3600');
-      ctx.body = protectedResourceMetadata({
-        resource: canonicalResource(deps.publicUrl(ctx.req), path),
-        issuers: tokens.spec.issuers.map((i) => i.issuer),
-        scopes: scopesSupported(tokens.spec.grants, server(rc)),
-      });
-    };
-  const known = (name: string | undefined): boolean => name !== undefined && deps.reconciler.servers.has(name);
-  const bundle = (rc: RequestContext): string | undefined => {
-    const name = rc.params.endpoint?.slice(1) ?? '';
-    return deps.reconciler.desired?.endpoints.has(name) === true ? `/mcp/@${name}` : undefined;
+  const serve = (ctx: Context, rc: RequestContext): void => {
+    const tokens = deps.tokens();
+    const publicUrl = deps.publicUrl(ctx.req);
+    const segments = ['.well-known', 'oauth-protected-resource', ...Array.from({ length: MAX_DEPTH }, (_, i) => rc.params[`p${i}`]).filter((s): s is string => s !== undefined)];
+    const base = basePathOf(publicUrl).split('/').filter((s) => s !== '');
+    const path = resourcePathFromMetadataSegments(segments, base);
+    // Whether the server or bundle it names exists: the shape alone does not say.
+    const server = path?.startsWith('/mcp/') === true && !path.startsWith('/mcp/@') ? path.split('/')[2] : undefined;
+    const exists = path !== undefined && (server !== undefined ? deps.reconciler.servers.has(server) : !path.startsWith('/mcp/@') || deps.reconciler.desired?.endpoints.has(path.slice('/mcp/@'.length)) === true);
+    if (tokens === undefined || !exists) {
+      ctx.status = 404;
+      ctx.body = { error: { kind: 'NotFound', message: tokens === undefined ? 'this gateway takes no bearer tokens (no auth.oauth)' : 'no such resource' } };
+      return;
+    }
+    // Clients may cache it; a reload that changes issuers or grants shows within the hour.
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = protectedResourceMetadata({
+      resource: canonicalResource(publicUrl, path!),
+      issuers: tokens.spec.issuers.map((i) => i.issuer),
+      scopes: scopesSupported(tokens.spec.grants, server),
+    });
   };
-  const routes: [string, (rc: RequestContext) => string | undefined, (rc: RequestContext) => string | undefined][] = [
-    [METADATA_PATH, () => GATEWAY_RESOURCE, () => undefined],
-    [`${METADATA_PATH}/mcp`, () => AGGREGATE_RESOURCE, () => undefined],
-    [`${METADATA_PATH}/mcp/:server/mcp`, (rc) => (known(rc.params.server) ? `/mcp/${rc.params.server}/mcp` : undefined), (rc) => rc.params.server],
-    [`${METADATA_PATH}/mcp/:endpoint`, bundle, () => undefined],
-  ];
-  return routes.map(([pattern, path, server]) => ({
+  // One route per depth: the table matches whole paths, and a publicUrl's path may add segments.
+  return Array.from({ length: MAX_DEPTH + 1 }, (_, depth) => ({
     method: 'GET',
-    pattern,
+    pattern: METADATA_PATH + Array.from({ length: depth }, (_, i) => `/:p${i}`).join(''),
     need: Needs.public,
-    ...(pattern.endsWith(':endpoint') ? { paramPatterns: { endpoint: /^@/ } } : {}),
-    serve: { koa: serve(path, server) },
+    serve: { koa: serve },
   }));
 }

@@ -176,6 +176,20 @@ describe('auth.oauth: the gateway as a resource server', () => {
   });
 });
 
+describe('auth.oauth behind a proxy that serves the gateway under a path', () => {
+  it('names resources and their metadata under listen.publicUrl, with the well-known path at the root', async () => {
+    const { h, as } = await setup();
+    h.write(oauthManifest(as.issuer).replace('listen: { host: 127.0.0.1, port: 0 }', `listen: { host: 127.0.0.1, port: 0, publicUrl: "${h.url}/gw" }`));
+    const metadata = `${h.url}/.well-known/oauth-protected-resource/gw/mcp/a/mcp`;
+    await waitFor(async () => (await fetch(metadata)).status === 200, 'publicUrl applied', 10_000);
+    expect(((await (await fetch(metadata)).json()) as Json).resource).toBe(`${h.url}/gw/mcp/a/mcp`);
+    expect((await post(h, '/mcp/a/mcp')).challenge).toContain(`resource_metadata="${metadata}"`);
+    // The audience is the URL clients use: a token for the proxied URL works, one for the inner URL does not.
+    expect((await post(h, '/mcp/a/mcp', await as.token({ resource: `${h.url}/gw/mcp/a/mcp`, scope: 'mcp:a' }))).status).toBe(200);
+    expect((await post(h, '/mcp/a/mcp', await as.token({ resource: `${h.url}/mcp/a/mcp`, scope: 'mcp:a' }))).status).toBe(401);
+  });
+});
+
 describe('auth.oauth: a stock client that knows only the URL', () => {
   it('the SDK client discovers the authorization server from the 401, gets a token (authorization code + PKCE, resource indicator) and calls a tool', async () => {
     const { h, as } = await setup();

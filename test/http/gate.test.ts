@@ -27,7 +27,7 @@ const EXPECTED: Readonly<Record<string, Kind>> = (() => {
   for (const p of ['/healthz', '/readyz']) get(p, 'probe');
   for (const p of ['/', '/status/page.js', '/status/page.css']) get(p, 'public');
   // RFC 9728 metadata: a client that got a 401 has nothing to show yet.
-  for (const p of ['', '/mcp', '/mcp/:server/mcp', '/mcp/:endpoint']) get(`/.well-known/oauth-protected-resource${p}`, 'public');
+  for (let depth = 0; depth <= 8; depth++) get(`/.well-known/oauth-protected-resource${Array.from({ length: depth }, (_, i) => `/:p${i}`).join('')}`, 'public');
   get('/metrics', 'admin');
   // Streams have no HEAD: its answer would never end.
   e['GET /status/events'] = 'any-key';
