@@ -151,6 +151,18 @@ describe('auth.oauth: the gateway as a resource server', () => {
     expect((await post(h, '/mcp/a/mcp', token, list, { 'mcp-session-id': byKey.session!, ...version })).status).toBe(404);
   });
 
+  it('a reload that takes a grant away ends the sessions it opened, and refuses the token from then on', async () => {
+    const { h, as } = await setup();
+    const token = await as.token({ resource: `${h.url}/mcp/a/mcp`, scope: 'mcp:a' });
+    const c = await connect(`${h.url}/mcp/a/mcp`, { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+    expect(textOf(await c.client.callTool({ name: 'echo', arguments: { text: 'before' } }))).toBe('before');
+    h.write(oauthManifest(as.issuer).replace('      - { claim: scope, value: "mcp:a", servers: [a] }\n', ''));
+    await waitFor(() => h.logs.some((l) => l.includes('session ended') && l.includes('lost access')), 'the session ended', 10_000);
+    const r = await post(h, '/mcp/a/mcp', token);
+    expect(r.status).toBe(403);
+    expect(r.challenge).toContain('error="insufficient_scope"');
+  });
+
   it('never shows a token: not in logs, the API, metrics, or a child\'s environment', async () => {
     const { h, as } = await setup();
     const resource = `${h.url}/mcp/a/mcp`;
