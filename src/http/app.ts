@@ -21,6 +21,7 @@ import { Needs, RouteTable, type Route } from './route-table.ts';
 import type { SseOptions, SseStream } from './sse.ts';
 import { parseTarget } from './target.ts';
 import { resourceMetadataRoutes } from './resource-metadata-face.ts';
+import { ticketRoutes } from './ticket-face.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
 
 export interface AppDeps {
@@ -50,6 +51,7 @@ export function routeTable(deps: AppDeps): RouteTable<Serve> {
   const { reconciler, sessions, sse, bodyLimit } = deps;
   const routes: Route<Serve>[] = [
     ...metaRoutes(deps),
+    ...ticketRoutes({ issue: (principal, path) => deps.gate.tickets.issue(principal, path) }),
     ...resourceMetadataRoutes({ tokens: () => deps.gate.policy.keys.tokens, publicUrl: (req) => deps.gate.publicUrlFor(req), reconciler }),
     ...statusRoutes({ reconciler, sessions, streams: deps.classicStreams, onKeysChanged, sse }),
     ...adminRoutes({ reconciler, env: deps.env, bodyLimit }),
@@ -156,7 +158,7 @@ export function createHandler(deps: AppDeps): { readonly handle: RequestHandler;
           sendJson(res, 405, { error: { kind: 'MethodNotAllowed', message: `use ${found.allow.join(', ')}` } }, { Allow: found.allow.join(', ') });
         }
       };
-      return settle(gate.admit(req, res, Needs.anyKey, undefined, jsonRpc, target.authority, target.segments), unrouted);
+      return settle(gate.admit(req, res, Needs.anyKey, undefined, jsonRpc, target.authority, target.segments, target.query), unrouted);
     }
     const { route, params } = found;
     const serve = (admitted: Admitted | false): void => {
@@ -170,7 +172,7 @@ export function createHandler(deps: AppDeps): { readonly handle: RequestHandler;
       handedOver.set(req, { rc, serve: route.serve.koa });
       void koaCallback(req, res);
     };
-    settle(gate.admit(req, res, route.need, params.server, jsonRpc, target.authority, target.segments), serve);
+    settle(gate.admit(req, res, route.need, params.server, jsonRpc, target.authority, target.segments, target.query), serve);
   };
   return { handle, routes: table };
 }

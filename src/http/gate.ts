@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import { ErrorCode } from '../protocol/jsonrpc.ts';
 import { KeyRing, mayUse, presentedKey } from '../auth/keys.ts';
 import { looksLikeJwt } from '../auth/oauth/token-auth.ts';
+import { StreamTickets } from '../auth/stream-tickets.ts';
 import { bearerChallenge, canonicalResource, GATEWAY_RESOURCE, metadataUrlFor, publicUrlOf, resourcePathOf } from '../auth/oauth/resource-metadata.ts';
 import { RateLimiter } from '../auth/rate-limit.ts';
 import type { Need } from './route-table.ts';
@@ -48,8 +49,10 @@ export class Gate {
   readonly #keyListeners = new Listeners<KeyRing>();
   readonly #bodyLimitOverride: number | undefined;
   #policy: GatePolicy | undefined;
+  /** Tickets for browsers' event streams (EventSource sends no Authorization header). */
+  readonly tickets = new StreamTickets();
   /** Told of every identification: key or token, and its outcome (metrics). */
-  onAuthentication: ((method: 'key' | 'token', outcome: string) => void) | undefined;
+  onAuthentication: ((method: 'key' | 'token' | 'ticket', outcome: string) => void) | undefined;
 
   constructor(desired: Desired, log: Logger, bodyLimitOverride?: number) {
     this.#log = log;
@@ -117,7 +120,7 @@ export class Gate {
    * RFC 9112 puts in its place) and Origin, the key, its scope for `server`, admin, and the key's rate.
    * The admitted caller, or false when the request was refused (and answered).
    */
-  admit(req: IncomingMessage, res: ServerResponse, need: Need, server: string | undefined, jsonRpcFace: boolean, authority: string | undefined, segments: readonly string[] = []): Admitted | false | Promise<Admitted | false> {
+  admit(req: IncomingMessage, res: ServerResponse, need: Need, server: string | undefined, jsonRpcFace: boolean, authority: string | undefined, segments: readonly string[] = [], query = ''): Admitted | false | Promise<Admitted | false> {
     if (need.kind === 'probe') return ANONYMOUS;
     const policy = this.policy;
     const ring = policy.keys;
@@ -133,6 +136,15 @@ export class Gate {
       const presented = presentedKey(req.headers)!;
       // Not a key: a bearer token, verified for the resource this request is for (its audience).
       if (looksLikeJwt(presented)) return this.#admitToken(req, res, need, server, jsonRpcFace, segments, presented);
+    }
+    if (who.kind === 'missing' && req.method === 'GET' && query.includes('ticket=')) {
+      // A browser's EventSource: the principal its page got a ticket for, if the ticket is good for this path.
+      const ticket = new URLSearchParams(query).get('ticket') ?? '';
+      const issued = this.tickets.take(ticket, pathOf(req) ?? '');
+      const principal = issued === undefined ? undefined : ring.current(issued);
+      this.onAuthentication?.('ticket', principal === undefined ? 'invalid' : 'ok');
+      if (principal !== undefined) return this.#authorize(req, res, need, server, jsonRpcFace, principal, segments);
+      return this.#refuse(req, res, jsonRpcFace, 401, 'Unauthorized', 'the ticket is spent, expired, or for another path: ask POST /auth/ticket for a new one');
     }
     if (who.kind === 'missing' || who.kind === 'wrong') {
       this.onAuthentication?.('key', who.kind === 'missing' ? 'missing' : 'unknown-key');

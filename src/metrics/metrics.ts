@@ -165,7 +165,7 @@ export class GatewayMetrics {
   }
 
   /** A caller the gate identified (or could not). `outcome` is from a closed set: never a name or a credential. */
-  authenticated(method: 'key' | 'token', outcome: string): void {
+  authenticated(method: 'key' | 'token' | 'ticket', outcome: string): void {
     const id = `${method} ${outcome}`;
     let inc = this.#authenticationChildren.get(id);
     if (inc === undefined) {

@@ -35,6 +35,8 @@ const EXPECTED: Readonly<Record<string, Kind>> = (() => {
   get('/mcp/:server/stderr', 'server-admin');
   e['GET /mcp/:server/sse'] = 'server-admin';
   e['POST /admin/reload'] = 'admin';
+  // A ticket for a browser's EventSource, asked for with the key or token it stands for.
+  e['POST /auth/ticket'] = 'any-key';
   e['POST /admin/plan'] = 'admin';
   for (const a of ['start', 'stop', 'restart']) e[`POST /mcp/:server/${a}`] = 'server-admin';
   e['POST /mcp/:server/command'] = 'server';
