@@ -60,6 +60,7 @@ interface ServerIn extends TuningIn {
   sharing?: Sharing;
   clientCapabilities?: ClientCapability[];
   prefix?: string;
+  callerEnv?: string;
   tools?: FilterIn & { override?: Record<string, { title?: string; description?: string }> };
   prompts?: FilterIn;
   resources?: FilterIn;
@@ -303,6 +304,7 @@ function resolveServer(name: string, s: ServerIn, d: TuningIn, dir: string, from
     clientCapabilities: Object.freeze([...(s.clientCapabilities ?? [])]),
     inheritEnv: s.inheritEnv ?? d.inheritEnv ?? false,
     limits: resolveLimits(s.limits ?? d.limits ?? {}),
+    ...(s.callerEnv === undefined ? {} : { callerEnv: s.callerEnv }),
     restart: resolveRestart(s.restart ?? {}, d.restart ?? {}),
     startTimeoutMs: ms(s.startTimeout ?? d.startTimeout ?? BUILTIN.startTimeout),
     stopTimeoutMs: ms(s.stopTimeout ?? d.stopTimeout ?? BUILTIN.stopTimeout),

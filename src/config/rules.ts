@@ -35,6 +35,11 @@ export function checkRules(m: ManifestV1): SchemaProblem[] {
     if (other !== undefined) at(['servers', name, ...(s.prefix === undefined ? [] : ['prefix'])], `servers.${name}: its prefix on the aggregate endpoint is also server ${other}'s; give one of them another prefix`);
     prefixes.set(prefix, name);
   }
+  for (const [name, s] of Object.entries(m.servers)) {
+    if (s.callerEnv !== undefined && s.sharing !== 'per-session') {
+      at(['servers', name, 'callerEnv'], `servers.${name}.callerEnv: only for sharing: per-session (a shared child serves every caller at once)`);
+    }
+  }
   for (const [name, e] of Object.entries(m.endpoints ?? {})) {
     if (e.servers === '*') continue;
     e.servers.forEach((s, j) => {

@@ -89,6 +89,8 @@ export interface ServerSpec {
   /** Pass the gateway's whole environment (minus its keys) instead of the safe base. */
   readonly inheritEnv: boolean;
   readonly limits: LimitsSpec;
+  /** Per-session only: the variable that tells a session's child who opened the session (see caller-env.ts). */
+  readonly callerEnv?: string;
   /** Fields the supervisor and router apply in place, without a restart. */
   readonly restart: RestartSpec;
   readonly startTimeoutMs: number;

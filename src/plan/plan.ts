@@ -3,7 +3,7 @@
 import type { ServerSpec } from '../config/types.ts';
 
 /** A change to any of these needs a new process; the others apply to the running one. */
-export const PROCESS_FIELDS = ['command', 'args', 'env', 'envFromFile', 'cwd', 'enabled', 'sharing', 'clientCapabilities', 'inheritEnv', 'limits'] as const satisfies readonly (keyof ServerSpec)[];
+export const PROCESS_FIELDS = ['command', 'args', 'env', 'envFromFile', 'cwd', 'enabled', 'sharing', 'clientCapabilities', 'inheritEnv', 'limits', 'callerEnv'] as const satisfies readonly (keyof ServerSpec)[];
 
 /** Fields compared key by key: a change names `field.KEY`, never a value. */
 const ENV_FIELDS = new Set<keyof ServerSpec>(['env', 'envFromFile']);

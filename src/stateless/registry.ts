@@ -162,7 +162,7 @@ export class StatelessRegistry {
 
   async #openChild(server: PerSessionServer, principal: string): Promise<PrincipalChild | BindingFailure> {
     if (this.#closed) return { status: 503, message: 'the gateway is shutting down' };
-    const anchor: Caller = { id: `principal:${server.name}:${principal}` };
+    const anchor: Caller = { id: `principal:${server.name}:${principal}`, principal };
     const opened = await server.open(principalInitialize(this.#version), anchor);
     if ('status' in opened) return opened;
     const child: PrincipalChild = { router: opened.router, initializeResult: opened.initializeResult, release: opened.release, active: 0, idle: undefined };

@@ -7,6 +7,7 @@ import type { JsonRpcRequest } from '../protocol/jsonrpc.ts';
 import { Router, type Caller, type Tap } from '../router/router.ts';
 import { StderrBuffer } from './stderr-buffer.ts';
 import { specRevision } from './rollout.ts';
+import { callerEnvironment } from './caller-env.ts';
 import { Supervisor, type ServerState, type ServerStatus, type StateReason, type SupervisorDeps } from './supervisor.ts';
 
 export interface ChildStatus {
@@ -184,6 +185,7 @@ export class PerSessionServer {
     const disconnect = router.connect(caller);
     const supervisor = new Supervisor(sessionChildSpec(spec), router, {
       ...this.#deps,
+      envFor: (s) => ({ ...this.#deps.envFor(s), ...callerEnvironment(s.callerEnv, caller.principal) }),
       initializeParams: initialize.params ?? {},
     });
     const entry: Entry = { supervisor, taps: new Map([...this.#taps].map((t) => [t, router.tap(t)])), ended: new Set() };

@@ -1,6 +1,8 @@
 // The gateway as an OAuth resource server, against a real authorization server (oidc-provider on
 // loopback) and real tokens: discovery from a 401, audience binding per server, expiry, issuer, signature,
 // key rotation, grants to servers and admin, keys and tokens side by side, and no token in any output.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, demoServer, manifest, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
 import { closeClients, connect, textOf } from '../helpers/mcp-client.ts';
@@ -199,6 +201,21 @@ describe('auth.oauth behind a proxy that serves the gateway under a path', () =>
     // The audience is the URL clients use: a token for the proxied URL works, one for the inner URL does not.
     expect((await post(h, '/mcp/a/mcp', await as.token({ resource: `${h.url}/gw/mcp/a/mcp`, scope: 'mcp:a' }))).status).toBe(200);
     expect((await post(h, '/mcp/a/mcp', await as.token({ resource: `${h.url}/mcp/a/mcp`, scope: 'mcp:a' }))).status).toBe(401);
+  });
+});
+
+describe('callerEnv: a per-session child learns who opened its session, never the credential', () => {
+  it('gets the token\'s subject and issuer, or the key\'s name', async () => {
+    const { h, as } = await setup();
+    const whoami = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'whoami.js');
+    const server = `  p:\n    command: node\n    args: [${JSON.stringify(whoami)}]\n    sharing: per-session\n    callerEnv: MCP_CALLER\n`;
+    h.write(oauthManifest(as.issuer).replace('servers:\n', `servers:\n${server}`).replace('      - { claim: scope, value: "mcp:b", servers: [b] }\n', '      - { claim: scope, value: "mcp:b", servers: [b] }\n      - { claim: scope, value: "mcp:p", servers: [p] }\n'));
+    await waitFor(async () => (await fetch(`${h.url}/.well-known/oauth-protected-resource/mcp/p/mcp`)).status === 200, 'p added', 10_000);
+    const token = await as.token({ resource: `${h.url}/mcp/p/mcp`, scope: 'mcp:p', claims: { sub: 'alice@example' } });
+    const byToken = await connect(`${h.url}/mcp/p/mcp`, { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+    expect(textOf(await byToken.client.callTool({ name: 'whoami', arguments: {} }))).toBe(`alice@example|${as.issuer} token-in-env:false`);
+    const byKey = await connect(`${h.url}/mcp/p/mcp`, { requestInit: { headers: { authorization: `Bearer ${KEY}` } } });
+    expect(byKey.client.getServerVersion()?.name).toBe('ops|-');
   });
 });
 

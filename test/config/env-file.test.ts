@@ -128,7 +128,7 @@ describe('loadManifest: problems with env files', () => {
     const beside = (name: string): string => path.join(path.dirname(given), name);
     expect(errors(await loadManifest(given, {}))).toEqual([
       `${given}:6:3: missing required key "command" in server "c"; add e.g. "command: node"`,
-      `${given}:6:8: unknown key "comand" in server "c"; did you mean "command"? allowed: command, args, env, envFile, cwd, restart, startTimeout, stopTimeout, requestTimeout, requestTimeoutMax, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout, prefix, tools, prompts, resources, rollout, drainTimeout, liveness, start, idleStop, limits`,
+      `${given}:6:8: unknown key "comand" in server "c"; did you mean "command"? allowed: command, args, env, envFile, cwd, restart, startTimeout, stopTimeout, requestTimeout, requestTimeoutMax, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout, prefix, tools, prompts, resources, rollout, drainTimeout, liveness, start, idleStop, limits, callerEnv`,
       // a.env is named by two servers: its problem is reported once.
       `${beside('a.env')}:2:5: BAD: the double quote opened here is not closed on this line; close it (write \\n inside double quotes for a line break)`,
       `${beside('top.env')}:2:1: no "=" on this line; write KEY=value, or start the line with # for a comment`,

@@ -174,3 +174,12 @@ describe('auth.oauth and listen.publicUrl: problems at file:line:col', () => {
     expect(d.listen.publicUrl).toBe('http://[::1]:3001');
   });
 });
+
+describe('callerEnv', () => {
+  it('is for per-session servers only', () => {
+    const r = parseManifest('/srv/m.yaml', 'version: 1\nservers:\n  a: { command: node, callerEnv: MCP_CALLER }\n  b: { command: node, sharing: per-session, callerEnv: MCP_CALLER }\n', {});
+    expect(r.ok).toBe(false);
+    const messages = r.ok ? [] : r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`);
+    expect(messages).toEqual([expect.stringMatching(/^3:\d+: servers\.a\.callerEnv: only for sharing: per-session/)]);
+  });
+});

@@ -45,7 +45,7 @@ describe('validateCommand', () => {
     expect(r.code).toBe(1);
     expect(r.err).toEqual([
       `${bad}:3:3: missing required key "command" in server "a"; add e.g. "command: node"`,
-      `${bad}:4:5: unknown key "comand" in server "a"; did you mean "command"? allowed: command, args, env, envFile, cwd, restart, startTimeout, stopTimeout, requestTimeout, requestTimeoutMax, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout, prefix, tools, prompts, resources, rollout, drainTimeout, liveness, start, idleStop, limits`,
+      `${bad}:4:5: unknown key "comand" in server "a"; did you mean "command"? allowed: command, args, env, envFile, cwd, restart, startTimeout, stopTimeout, requestTimeout, requestTimeoutMax, stderrLines, schedule, enabled, sharing, clientCapabilities, sessionIdleTimeout, maxSessions, inheritEnv, maxInFlight, queueTimeout, prefix, tools, prompts, resources, rollout, drainTimeout, liveness, start, idleStop, limits, callerEnv`,
     ]);
     expect(r.out).toEqual([`${good}: ok, 3 servers (2 enabled), listen 127.0.0.1:3001`]);
   });
