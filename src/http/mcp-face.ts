@@ -47,6 +47,12 @@ export interface McpFaceDeps {
 
 /** A bundle's segment: `@` and a name as server names are made (so no server route is ever one). */
 const BUNDLE_PARAM = { endpoint: /^@[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/ } as const;
+/**
+ * A server's segment: a server name as the manifest makes them. Never `@…`: the faces take a name starting
+ * with `@` for the aggregate or a bundle, so `/mcp/@/mcp` would serve the aggregate under a server route
+ * (another need, and for a token another audience: resourcePathOf names no resource for it).
+ */
+const SERVER_PARAM = { server: /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/ } as const;
 
 /**
  * The MCP endpoints of each server: Streamable HTTP at /mcp/:server/mcp (and at /sse for POST, DELETE and
@@ -81,6 +87,7 @@ export function mcpRoutes(deps: McpFaceDeps): Route<Serve>[] {
     pattern,
     // The aggregate endpoint takes any key: what it shows follows the key's servers.
     need: pattern.includes(':server') ? Needs.server : Needs.anyKey,
+    ...(pattern.includes(':server') ? { paramPatterns: SERVER_PARAM } : {}),
     jsonRpc: true,
     serve: serve(face),
     ...(when === undefined ? {} : { when }),

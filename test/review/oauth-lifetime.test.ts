@@ -1,0 +1,55 @@
+// Review probes (issue #18): what a token keeps once it has expired, and what the metadata tells a caller
+// with nothing.
+import { afterEach, expect, it } from 'vitest';
+import { closeAll, demoServer, manifest, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
+import { closeAuthServers, startAuthServer, type AuthServer } from '../helpers/oidc.ts';
+
+afterEach(async () => {
+  await closeAll();
+  await closeAuthServers();
+});
+
+const KEY = 'ops-key-0123456789abcdef';
+
+async function setup(): Promise<{ h: Harness; as: AuthServer }> {
+  const keys = `auth:\n  keys:\n    - { name: ops, key: ${KEY}, servers: "*", admin: true }\n`;
+  const servers = demoServer('a') + demoServer('b');
+  const h = await startHarness(manifest(servers, keys));
+  const as = await startAuthServer({ gatewayBase: h.url, scopes: ['mcp:a'] });
+  h.write(manifest(servers, `${keys}  oauth:\n    issuers:\n      - { issuer: "${as.issuer}", clockSkew: 1s }\n    grants:\n      - { claim: scope, value: "mcp:a", servers: [a] }\n      - { claim: groups, value: ops, servers: [a], admin: true }\n`));
+  await waitFor(async () => (await fetch(`${h.url}/.well-known/oauth-protected-resource`)).status === 200, 'auth.oauth applied', 10_000);
+  return { h, as };
+}
+
+it('the classic stream (everything server a says, admin only) ends when the token that opened it expires', async () => {
+  const { h, as } = await setup();
+  const token = await as.token({ resource: `${h.url}/mcp/a/mcp`, claims: { groups: ['ops'] }, ttlSeconds: 1 });
+  const ac = new AbortController();
+  const res = await fetch(`${h.url}/mcp/a/sse`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` }, signal: ac.signal });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  await new Promise((r) => setTimeout(r, 2600)); // 1 s of life, 1 s of skew
+  // The token is refused everywhere now…
+  expect((await fetch(`${h.url}/mcp/a/stderr`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+  // …while the stream it opened still carries another caller's traffic.
+  const marker = 'secret-payload-of-another-caller';
+  await fetch(`${h.url}/mcp/a/command`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: { text: marker } } }) });
+  let seen = '';
+  const deadline = Date.now() + 1000;
+  while (Date.now() < deadline && !seen.includes(marker)) {
+    const r = await Promise.race([reader.read(), new Promise<undefined>((res) => setTimeout(() => res(undefined), 200))]);
+    if (r === undefined) continue;
+    if (r.done) break;
+    seen += new TextDecoder().decode(r.value);
+  }
+  ac.abort();
+  expect.soft(seen.includes(marker), 'an expired token still reads the server\'s traffic').toBe(false);
+});
+
+it('the metadata is no oracle of server names for a caller with nothing', async () => {
+  const { h } = await setup();
+  const existing = await fetch(`${h.url}/.well-known/oauth-protected-resource/mcp/b/mcp`);
+  const missing = await fetch(`${h.url}/.well-known/oauth-protected-resource/mcp/nope/mcp`);
+  // Without credentials, POST /mcp/b/mcp and /mcp/nope/mcp are both 401: the metadata should not tell them apart either.
+  expect.soft(existing.status, 'server names can be enumerated through the metadata').toBe(missing.status);
+});
