@@ -51,8 +51,9 @@ export class KeyRing {
     return found === undefined ? { kind: 'wrong' } : { kind: 'key', key: found };
   }
 
-  /** The key of this name in the manifest now (its secret may have been rotated since). */
+  /** The key of this name in the manifest now (its secret may have been rotated since); for a token's principal, see TokenAuth.byName. */
   byName(name: string): KeySpec | undefined {
+    if (name.startsWith('oauth:')) return this.tokens?.byName(name);
     return this.#keys.find((k) => k.spec.name === name)?.spec;
   }
 

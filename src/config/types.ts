@@ -155,7 +155,13 @@ export interface KeySpec {
    * grants come from (read again at every reload). Its `name` is `oauth:<issuer>#<subject>`, which no key
    * name can be; its `sha256` is empty.
    */
-  readonly token?: { readonly issuer: string; readonly subject: string; readonly claims: Readonly<Record<string, unknown>> };
+  readonly token?: {
+    readonly issuer: string;
+    readonly subject: string;
+    readonly claims: Readonly<Record<string, unknown>>;
+    /** When this token stops being good (exp plus the issuer's clock skew), ms since the epoch. */
+    readonly expiresAt: number;
+  };
 }
 
 /** JWS algorithms a token may be signed with: asymmetric only (never `none`, never HS*: no shared secrets). */

@@ -174,6 +174,11 @@ export class Gate {
       res.setHeader('WWW-Authenticate', this.#challenge(req, segments, server, 'invalid_token', verdict.reason));
       return this.#refuse(req, res, jsonRpcFace, 401, 'Unauthorized', `invalid token (${verdict.reason})`);
     }
+    // What lasts (a stream, a long call) ends with the token: the client comes back with a fresh one.
+    const left = verdict.principal.token!.expiresAt - Date.now();
+    const expiry = setTimeout(() => res.destroy(), Math.max(0, Math.min(left, 2 ** 31 - 1)));
+    expiry.unref();
+    res.once('close', () => clearTimeout(expiry));
     return this.#authorize(req, res, need, server, jsonRpcFace, verdict.principal, segments);
   }
 

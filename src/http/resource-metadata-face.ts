@@ -29,10 +29,10 @@ export function resourceMetadataRoutes(deps: ResourceMetadataDeps): Route<Serve>
     const segments = ['.well-known', 'oauth-protected-resource', ...Array.from({ length: MAX_DEPTH }, (_, i) => rc.params[`p${i}`]).filter((s): s is string => s !== undefined)];
     const base = basePathOf(publicUrl).split('/').filter((s) => s !== '');
     const path = resourcePathFromMetadataSegments(segments, base);
-    // Whether the server or bundle it names exists: the shape alone does not say.
+    // Any well-formed name gets its document: to a caller without credentials, metadata must not tell which
+    // servers exist (the MCP routes answer 401 for every name alike).
     const server = path?.startsWith('/mcp/') === true && !path.startsWith('/mcp/@') ? path.split('/')[2] : undefined;
-    const exists = path !== undefined && (server !== undefined ? deps.reconciler.servers.has(server) : !path.startsWith('/mcp/@') || deps.reconciler.desired?.endpoints.has(path.slice('/mcp/@'.length)) === true);
-    if (tokens === undefined || !exists) {
+    if (tokens === undefined || path === undefined) {
       ctx.status = 404;
       ctx.body = { error: { kind: 'NotFound', message: tokens === undefined ? 'this gateway takes no bearer tokens (no auth.oauth)' : 'no such resource' } };
       return;
@@ -40,7 +40,7 @@ export function resourceMetadataRoutes(deps: ResourceMetadataDeps): Route<Serve>
     // Clients may cache it; a reload that changes issuers or grants shows within the hour.
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = protectedResourceMetadata({
-      resource: canonicalResource(publicUrl, path!),
+      resource: canonicalResource(publicUrl, path),
       issuers: tokens.spec.issuers.map((i) => i.issuer),
       scopes: scopesSupported(tokens.spec.grants, server),
     });

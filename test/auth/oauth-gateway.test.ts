@@ -69,7 +69,9 @@ describe('auth.oauth: the gateway as a resource server', () => {
     expect(prm).toEqual({ resource: `${h.url}/mcp/a/mcp`, authorization_servers: [as.issuer], scopes_supported: ['mcp:a'], bearer_methods_supported: ['header'] });
     const aggregate = (await (await fetch(`${h.url}/.well-known/oauth-protected-resource/mcp`)).json()) as Json;
     expect(aggregate.resource).toBe(`${h.url}/mcp`);
-    expect((await fetch(`${h.url}/.well-known/oauth-protected-resource/mcp/nope/mcp`)).status).toBe(404);
+    // An unknown name gets a document too (without scopes): metadata does not tell which servers exist.
+    expect(await (await fetch(`${h.url}/.well-known/oauth-protected-resource/mcp/nope/mcp`)).json()).toEqual({ resource: `${h.url}/mcp/nope/mcp`, authorization_servers: [as.issuer], bearer_methods_supported: ['header'] });
+    expect((await fetch(`${h.url}/.well-known/oauth-protected-resource/mcp/a/sse`)).status).toBe(404); // not a resource's own path
   });
 
   it('a token for server a works on a (stock SDK client) and is refused by b: the audience is the resource', async () => {
@@ -151,6 +153,12 @@ describe('auth.oauth: the gateway as a resource server', () => {
     expect((await post(h, '/mcp/a/mcp', token, list, { 'mcp-session-id': byToken.session!, ...version })).status).toBe(200);
     expect((await post(h, '/mcp/a/mcp', KEY, list, { 'mcp-session-id': byToken.session!, ...version })).status).toBe(404);
     expect((await post(h, '/mcp/a/mcp', token, list, { 'mcp-session-id': byKey.session!, ...version })).status).toBe(404);
+    // Another subject's token, valid for the same server: not this session's principal either.
+    const bob = await as.token({ resource: `${h.url}/mcp/a/mcp`, scope: 'mcp:a', claims: { sub: 'bob' } });
+    expect((await post(h, '/mcp/a/mcp', bob, list, { 'mcp-session-id': byToken.session!, ...version })).status).toBe(404);
+    // The same subject with a fresh token (a refresh): the session goes on.
+    const again = await as.token({ resource: `${h.url}/mcp/a/mcp`, scope: 'mcp:a' });
+    expect((await post(h, '/mcp/a/mcp', again, list, { 'mcp-session-id': byToken.session!, ...version })).status).toBe(200);
   });
 
   it('a reload that takes a grant away ends the sessions it opened, and refuses the token from then on', async () => {
@@ -210,7 +218,7 @@ describe('callerEnv: a per-session child learns who opened its session, never th
     const whoami = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'whoami.js');
     const server = `  p:\n    command: node\n    args: [${JSON.stringify(whoami)}]\n    sharing: per-session\n    callerEnv: MCP_CALLER\n`;
     h.write(oauthManifest(as.issuer).replace('servers:\n', `servers:\n${server}`).replace('      - { claim: scope, value: "mcp:b", servers: [b] }\n', '      - { claim: scope, value: "mcp:b", servers: [b] }\n      - { claim: scope, value: "mcp:p", servers: [p] }\n'));
-    await waitFor(async () => (await fetch(`${h.url}/.well-known/oauth-protected-resource/mcp/p/mcp`)).status === 200, 'p added', 10_000);
+    await waitFor(async () => ((await (await fetch(`${h.url}/.well-known/oauth-protected-resource/mcp/p/mcp`)).json()) as Json).scopes_supported !== undefined, 'p added with its grant', 10_000);
     const token = await as.token({ resource: `${h.url}/mcp/p/mcp`, scope: 'mcp:p', claims: { sub: 'alice@example' } });
     const byToken = await connect(`${h.url}/mcp/p/mcp`, { requestInit: { headers: { authorization: `Bearer ${token}` } } });
     expect(textOf(await byToken.client.callTool({ name: 'whoami', arguments: {} }))).toBe(`alice@example|${as.issuer} token-in-env:false`);

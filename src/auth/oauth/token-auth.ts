@@ -26,17 +26,28 @@ export function looksLikeJwt(credential: string): boolean {
  */
 export const KEYS_COOLDOWN_MS = 5_000;
 
+/** Subjects remembered by name (see #latest). */
+const MAX_SUBJECTS = 10_000;
+
 export class TokenAuth {
   readonly spec: OAuthSpec;
   readonly #verifier: TokenVerifier;
   readonly #issuersJson: string;
+  readonly #skew: ReadonlyMap<string, number>;
   /** One principal per verified token (the verifier caches those): a session's requests share it. */
   readonly #principals = new WeakMap<object, KeySpec>();
+  /**
+   * The last principal seen of each subject, by name: what holds only a name (a 2026 call, a per-principal
+   * child) is judged again at a reload by what the grants now give those claims. Bounded; oldest out.
+   */
+  readonly #latest: Map<string, KeySpec>;
 
   /** Keeps `previous`'s verifier (and the keys it fetched) when the issuers are the same. */
   constructor(spec: OAuthSpec, previous?: TokenAuth) {
     this.spec = spec;
     this.#issuersJson = stableJson(spec.issuers);
+    this.#latest = new Map(previous === undefined ? [] : previous.#latest);
+    this.#skew = new Map(spec.issuers.map((i) => [i.issuer, i.clockSkewMs]));
     this.#verifier = previous !== undefined && previous.#issuersJson === this.#issuersJson
       ? previous.#verifier
       : new TokenVerifier(
@@ -60,6 +71,9 @@ export class TokenAuth {
       principal = this.#principal(v, grant.servers, grant.admin);
       this.#principals.set(v, principal);
     }
+    this.#latest.delete(principal.name);
+    this.#latest.set(principal.name, principal);
+    if (this.#latest.size > MAX_SUBJECTS) this.#latest.delete(this.#latest.keys().next().value!);
     return { ok: true, principal };
   }
 
@@ -70,6 +84,12 @@ export class TokenAuth {
     const grant = grantsFor(token.claims, this.spec.grants);
     if (grant === undefined) return undefined;
     return Object.freeze({ ...principal, servers: grant.servers, admin: grant.admin, rateLimit: this.spec.rateLimit });
+  }
+
+  /** The principal of this name (`oauth:<issuer>#<subject>`) as the grants now make it, if it was seen. */
+  byName(name: string): KeySpec | undefined {
+    const p = this.#latest.get(name);
+    return p === undefined ? undefined : this.current(p);
   }
 
   /** The scopes that would give access to `server` (all of them for the gateway itself), for a challenge. */
@@ -88,7 +108,7 @@ export class TokenAuth {
       servers,
       admin,
       rateLimit: this.spec.rateLimit,
-      token: Object.freeze({ issuer: v.issuer, subject: v.subject, claims: v.claims }),
+      token: Object.freeze({ issuer: v.issuer, subject: v.subject, claims: v.claims, expiresAt: v.expiresAt + (this.#skew.get(v.issuer) ?? 0) }),
     });
   }
 }
