@@ -1,4 +1,4 @@
-// audience binding against other spellings of a route, with a real provider.
+// Audience binding against other spellings of a route, with a real provider.
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, demoServer, manifest, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
 import { closeAuthServers, startAuthServer, type AuthServer } from '../helpers/oidc.ts';

@@ -1,4 +1,4 @@
-// a reload that leaves a token's grants as they were must not end what the
+// A reload that leaves a token's grants as they were must not end what the
 // token's principal holds on the 2026 stateless path (its calls in flight, its per-principal child), as it
 // does not for a key. StatelessRegistry.revoke() decides by `keys.byName(principal)`, which knows keys only.
 import { afterEach, expect, it } from 'vitest';
