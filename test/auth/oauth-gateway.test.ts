@@ -132,6 +132,19 @@ describe('auth.oauth: the gateway as a resource server', () => {
     expect((await post(h, '/mcp/a/mcp', again)).status).toBe(200);
   });
 
+  it('the status page\'s event stream and the servers list take a token whose audience is the gateway itself', async () => {
+    const { h, as } = await setup();
+    const gatewayWide = await as.token({ resource: h.url, claims: { groups: ['mcp-admins'] } });
+    const forA = await as.token({ resource: `${h.url}/mcp/a/mcp`, claims: { groups: ['mcp-admins'] } });
+    const list = (t: string) => fetch(`${h.url}/mcp/servers`, { headers: { authorization: `Bearer ${t}` } });
+    expect((await list(gatewayWide)).status).toBe(200);
+    expect((await list(forA)).status).toBe(401);
+    const events = await fetch(`${h.url}/status/events`, { headers: { authorization: `Bearer ${gatewayWide}` } });
+    expect(events.status).toBe(200);
+    const first = new TextDecoder().decode((await events.body!.getReader().read()).value);
+    expect(first).toContain('"servers"');
+  });
+
   it('maps a groups claim to admin: the token may restart servers; a token without it may not', async () => {
     const { h, as } = await setup();
     const admin = await as.token({ resource: `${h.url}/mcp/a/mcp`, claims: { groups: ['mcp-admins'] } });
