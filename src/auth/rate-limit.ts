@@ -7,6 +7,12 @@ interface Bucket {
   at: number;
 }
 
+/**
+ * Buckets kept at most: one per key, and one per token subject seen (subjects are not listed anywhere,
+ * so a flood of them must not grow the map without end); the oldest goes first.
+ */
+const MAX_BUCKETS = 10_000;
+
 export class RateLimiter {
   readonly #buckets = new Map<string, Bucket>();
 
@@ -16,6 +22,7 @@ export class RateLimiter {
     if (b === undefined) {
       b = { tokens: limit.burst, at: now };
       this.#buckets.set(name, b);
+      if (this.#buckets.size > MAX_BUCKETS) this.#buckets.delete(this.#buckets.keys().next().value!);
     }
     b.tokens = Math.min(limit.burst, b.tokens + ((now - b.at) / 1000) * limit.rps);
     b.at = now;
@@ -26,8 +33,8 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((1 - b.tokens) / limit.rps));
   }
 
-  /** Forgets buckets of keys that are gone. */
-  retain(names: ReadonlySet<string>): void {
-    for (const name of this.#buckets.keys()) if (!names.has(name)) this.#buckets.delete(name);
+  /** Forgets the buckets of callers that are gone (a key removed, a subject no grant covers any more). */
+  retain(keep: (name: string) => boolean): void {
+    for (const name of this.#buckets.keys()) if (!keep(name)) this.#buckets.delete(name);
   }
 }

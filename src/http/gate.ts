@@ -68,7 +68,10 @@ export class Gate {
   /** Takes a newly applied manifest: new keys, origins and limits; holders of removed keys are told. */
   update(desired: Desired): void {
     this.#policy = this.#build(desired);
-    this.#limiter.retain(new Set(desired.auth.keys.map((k) => k.name)));
+    const keys = new Set(desired.auth.keys.map((k) => k.name));
+    const tokens = this.policy.keys.tokens;
+    // A token subject keeps its bucket while the grants still give it something: a reload resets no rate.
+    this.#limiter.retain((name) => keys.has(name) || (tokens !== undefined && tokens.byName(name) !== undefined));
     this.#keyListeners.emit(this.policy.keys);
   }
 
