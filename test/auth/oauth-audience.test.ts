@@ -1,7 +1,8 @@
 // Audience binding against other spellings of a route, with a real provider.
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, demoServer, manifest, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
-import { closeAuthServers, startAuthServer, type AuthServer } from '../helpers/oidc.ts';
+import { closeAll, type Harness, type Json } from '../helpers/gateway.ts';
+import { closeAuthServers } from '../helpers/oidc.ts';
+import { gatewayTrusting, KEY } from './oauth-setup.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 
 afterEach(async () => {
@@ -9,29 +10,10 @@ afterEach(async () => {
   await closeAuthServers();
 });
 
-const KEY = 'ops-key-0123456789abcdef';
-
-async function setup(): Promise<{ h: Harness; as: AuthServer }> {
-  const keys = `auth:\n  keys:\n    - { name: ops, key: ${KEY}, servers: "*", admin: true }\n`;
-  const servers = demoServer('a') + demoServer('b');
-  const h = await startHarness(manifest(servers, keys));
-  const as = await startAuthServer({ gatewayBase: h.url, scopes: ['mcp:a', 'mcp:b', 'mcp:all'] });
-  h.write(
-    manifest(
-      servers,
-      `${keys}  oauth:
-    issuers:
-      - { issuer: "${as.issuer}" }
-    grants:
-      - { claim: scope, value: "mcp:a", servers: [a] }
-      - { claim: scope, value: "mcp:b", servers: [b] }
-      - { claim: scope, value: "mcp:all", servers: "*" }
-`,
-    ),
-  );
-  await waitFor(async () => (await fetch(`${h.url}/.well-known/oauth-protected-resource`)).status === 200, 'auth.oauth applied', 10_000);
-  return { h, as };
-}
+const setup = () => gatewayTrusting({
+  scopes: ['mcp:a', 'mcp:b', 'mcp:all'],
+  grants: ['{ claim: scope, value: "mcp:a", servers: [a] }', '{ claim: scope, value: "mcp:b", servers: [b] }', '{ claim: scope, value: "mcp:all", servers: "*" }'],
+});
 
 const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
 

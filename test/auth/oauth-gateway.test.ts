@@ -4,10 +4,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, demoServer, manifest, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
+import { closeAll, manifest, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
 import { closeClients, connect, textOf } from '../helpers/mcp-client.ts';
-import { closeAuthServers, startAuthServer, type AuthServer } from '../helpers/oidc.ts';
+import { closeAuthServers, startAuthServer } from '../helpers/oidc.ts';
 import { KEYS_COOLDOWN_MS } from '../../src/auth/oauth/token-auth.ts';
+import { gatewayTrusting, KEY, oauthYaml, SERVERS_AB } from './oauth-setup.ts';
 
 afterEach(async () => {
   await closeClients();
@@ -15,31 +16,18 @@ afterEach(async () => {
   await closeAuthServers();
 });
 
-const KEY = 'ops-key-0123456789abcdef';
+const GRANTS = [
+  '{ claim: scope, value: "mcp:a", servers: [a] }',
+  '{ claim: scope, value: "mcp:b", servers: [b] }',
+  '{ claim: groups, value: mcp-admins, servers: "*", admin: true }',
+];
 
+/** The manifest of setup(): servers a and b, the ops key, and the provider's tokens with GRANTS. */
 function oauthManifest(issuer: string, skew = '1s'): string {
-  const head = `auth:
-  keys:
-    - { name: ops, key: ${KEY}, servers: "*", admin: true }
-  oauth:
-    issuers:
-      - { issuer: "${issuer}", clockSkew: ${skew} }
-    grants:
-      - { claim: scope, value: "mcp:a", servers: [a] }
-      - { claim: scope, value: "mcp:b", servers: [b] }
-      - { claim: groups, value: mcp-admins, servers: "*", admin: true }
-`;
-  return manifest(demoServer('a') + demoServer('b'), head);
+  return manifest(SERVERS_AB, oauthYaml(issuer, GRANTS, skew));
 }
 
-/** A gateway with servers a and b, then the authorization server (it must know the gateway's URL), then the manifest that trusts it (a live edit). */
-async function setup(): Promise<{ h: Harness; as: AuthServer }> {
-  const h = await startHarness(manifest(demoServer('a') + demoServer('b'), `auth:\n  keys:\n    - { name: ops, key: ${KEY}, servers: "*", admin: true }\n`));
-  const as = await startAuthServer({ gatewayBase: h.url, scopes: ['mcp:a', 'mcp:b'] });
-  h.write(oauthManifest(as.issuer));
-  await waitFor(async () => (await fetch(`${h.url}/.well-known/oauth-protected-resource`)).status === 200, 'auth.oauth applied', 10_000);
-  return { h, as };
-}
+const setup = () => gatewayTrusting({ grants: GRANTS, scopes: ['mcp:a', 'mcp:b'], skew: '1s' });
 
 const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
 

@@ -1,25 +1,15 @@
-// what a token keeps once it has expired, and what the metadata tells a caller
-// with nothing.
+// What a token keeps once it has expired, and what the metadata tells a caller with nothing.
 import { afterEach, expect, it } from 'vitest';
-import { closeAll, demoServer, manifest, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
-import { closeAuthServers, startAuthServer, type AuthServer } from '../helpers/oidc.ts';
+import { closeAll } from '../helpers/gateway.ts';
+import { closeAuthServers } from '../helpers/oidc.ts';
+import { gatewayTrusting, KEY } from './oauth-setup.ts';
 
 afterEach(async () => {
   await closeAll();
   await closeAuthServers();
 });
 
-const KEY = 'ops-key-0123456789abcdef';
-
-async function setup(): Promise<{ h: Harness; as: AuthServer }> {
-  const keys = `auth:\n  keys:\n    - { name: ops, key: ${KEY}, servers: "*", admin: true }\n`;
-  const servers = demoServer('a') + demoServer('b');
-  const h = await startHarness(manifest(servers, keys));
-  const as = await startAuthServer({ gatewayBase: h.url, scopes: ['mcp:a'] });
-  h.write(manifest(servers, `${keys}  oauth:\n    issuers:\n      - { issuer: "${as.issuer}", clockSkew: 1s }\n    grants:\n      - { claim: scope, value: "mcp:a", servers: [a] }\n      - { claim: groups, value: ops, servers: [a], admin: true }\n`));
-  await waitFor(async () => (await fetch(`${h.url}/.well-known/oauth-protected-resource`)).status === 200, 'auth.oauth applied', 10_000);
-  return { h, as };
-}
+const setup = () => gatewayTrusting({ scopes: ['mcp:a'], skew: '1s', grants: ['{ claim: scope, value: "mcp:a", servers: [a] }', '{ claim: groups, value: ops, servers: [a], admin: true }'] });
 
 it('the classic stream (everything server a says, admin only) ends when the token that opened it expires', async () => {
   const { h, as } = await setup();

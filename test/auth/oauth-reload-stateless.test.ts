@@ -1,6 +1,6 @@
 // A reload that leaves a token's grants as they were must not end what the
 // token's principal holds on the 2026 stateless path (its calls in flight, its per-principal child), as it
-// does not for a key. StatelessRegistry.revoke() decides by `keys.byName(principal)`, which knows keys only.
+// does not for a key (revoke() judges token principals by name again, with the grants of the new manifest).
 import { afterEach, expect, it } from 'vitest';
 import { closeAll, manifest, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
 import { closeAuthServers, startAuthServer } from '../helpers/oidc.ts';
