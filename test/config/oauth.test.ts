@@ -1,23 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { parseManifest } from '../../src/config/load.ts';
-import type { Desired } from '../../src/config/types.ts';
+import { desiredOf, errorsOf, lines } from './parse-helpers.ts';
 
-const FILE = '/srv/gw/mcp-gateway.yaml';
-type Env = Record<string, string | undefined>;
-
-function errorsOf(src: string, env: Env = {}): string[] {
-  const r = parseManifest(FILE, src, env);
-  if (r.ok) throw new Error('expected errors, got a valid manifest');
-  return r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`);
-}
-
-function desiredOf(src: string, env: Env = {}): Desired {
-  const r = parseManifest(FILE, src, env);
-  if (!r.ok) throw new Error(r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`).join('\n'));
-  return r.desired;
-}
-
-const lines = (...l: string[]): string => l.join('\n') + '\n';
 
 const SERVERS = ['servers:', '  demo: { command: node }', '  build: { command: node }'];
 
@@ -177,9 +160,7 @@ describe('auth.oauth and listen.publicUrl: problems at file:line:col', () => {
 
 describe('callerEnv', () => {
   it('is for per-session servers only', () => {
-    const r = parseManifest('/srv/m.yaml', 'version: 1\nservers:\n  a: { command: node, callerEnv: MCP_CALLER }\n  b: { command: node, sharing: per-session, callerEnv: MCP_CALLER }\n', {});
-    expect(r.ok).toBe(false);
-    const messages = r.ok ? [] : r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`);
+    const messages = errorsOf('version: 1\nservers:\n  a: { command: node, callerEnv: MCP_CALLER }\n  b: { command: node, sharing: per-session, callerEnv: MCP_CALLER }\n');
     expect(messages).toEqual([expect.stringMatching(/^3:\d+: servers\.a\.callerEnv: only for sharing: per-session/)]);
   });
 });

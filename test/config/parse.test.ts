@@ -1,25 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { parseManifest } from '../../src/config/load.ts';
-import type { Desired } from '../../src/config/types.ts';
+import { desiredOf, errorsOf, FILE, lines } from './parse-helpers.ts';
 
-const FILE = '/srv/gw/mcp-gateway.yaml';
-type Env = Record<string, string | undefined>;
-
-/** Errors as "line:col: message", in reported order. */
-function errorsOf(src: string, env: Env = {}): string[] {
-  const r = parseManifest(FILE, src, env);
-  if (r.ok) throw new Error('expected errors, got a valid manifest');
-  for (const e of r.errors) expect(e.file).toBe(FILE);
-  return r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`);
-}
-
-function desiredOf(src: string, env: Env = {}): Desired {
-  const r = parseManifest(FILE, src, env);
-  if (!r.ok) throw new Error(r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`).join('\n'));
-  return r.desired;
-}
-
-const lines = (...l: string[]): string => l.join('\n') + '\n';
 
 describe('parseManifest: positions of each kind of error', () => {
   it('YAML syntax error, reported alone (the rest of the document is not trusted)', () => {

@@ -51,7 +51,7 @@ export class TokenAuth {
     this.#verifier = previous !== undefined && previous.#issuersJson === this.#issuersJson
       ? previous.#verifier
       : new TokenVerifier(
-          spec.issuers.map((i) => ({ issuer: i.issuer, ...(i.jwksUri === undefined ? {} : { jwksUri: i.jwksUri }), audiences: i.audiences, algorithms: i.algorithms, clockSkewMs: i.clockSkewMs })),
+          spec.issuers,
           { cooldownMs: KEYS_COOLDOWN_MS },
         );
   }

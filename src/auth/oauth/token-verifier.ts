@@ -5,19 +5,15 @@
 // up to five minutes (never past their expiry), so a session's repeated requests cost a Map lookup.
 // Never logs; no token, nor any part of one, goes into a result's detail.
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { OAuthIssuerSpec } from '../../config/types.ts';
 import { IssuerKeys, KeysUnavailable } from './issuer-keys.ts';
 import { cacheKey, VerifiedCache } from './verified-cache.ts';
 
-export interface IssuerSpec {
-  readonly issuer: string;
-  /** Where the issuer's keys are; discovered from its metadata when absent. */
-  readonly jwksUri?: string;
-  /** Audiences accepted besides the canonical URL of the resource being called. */
-  readonly audiences: readonly string[];
-  /** JWS algorithms accepted (asymmetric only: `none` and HS* are refused whatever this says). */
-  readonly algorithms: readonly string[];
-  readonly clockSkewMs: number;
-}
+/**
+ * An issuer as the verifier takes it: the manifest's (config/types.ts OAuthIssuerSpec), with algorithms as
+ * plain names (`none` and HS* are refused whatever they say).
+ */
+export type IssuerSpec = Omit<OAuthIssuerSpec, 'algorithms'> & { readonly algorithms: readonly string[] };
 
 export type Failure = 'malformed' | 'unknown-issuer' | 'bad-signature' | 'expired' | 'not-yet-valid' | 'wrong-audience' | 'algorithm' | 'keys-unavailable';
 
