@@ -9,13 +9,15 @@ import type { Need } from '../../src/http/route-table.ts';
 import { parseTarget } from '../../src/http/target.ts';
 import { demoServer, servers, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
+import { closeAuthServers, startAuthServer } from '../helpers/oidc.ts';
 
 const ADMIN = 'gate-admin-key-0123456789';
 const KEY_A = 'gate-a-key-0123456789abc';
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 
 type Kind = 'probe' | 'public' | 'any-key' | 'server' | 'server-admin' | 'admin';
-type Who = 'admin' | 'a' | 'none' | 'wrong';
+/** `token-a`: a bearer JWT of a trusted issuer, for the resource /mcp/a/mcp, whose scope grants server a. */
+type Who = 'admin' | 'a' | 'token-a' | 'none' | 'wrong';
 
 /** Every route, by method, pattern and (for GET /mcp/:server/sse) whether an Mcp-Session-Id is sent. */
 const EXPECTED: Readonly<Record<string, Kind>> = (() => {
@@ -64,13 +66,16 @@ function allowed(who: Who, kind: Kind, server: string | undefined): boolean {
   if (kind === 'probe' || kind === 'public') return true;
   if (who === 'none' || who === 'wrong') return false;
   if (who === 'admin') return true;
+  // Its audience is server a's resource: every other route (the gateway's own, the aggregate) refuses it.
+  if (who === 'token-a') return kind === 'server' && server === 'a';
   return kind === 'any-key' || (kind === 'server' && server === 'a');
 }
 
 let h: Harness;
 let port: string;
+let tokenA = '';
 const headersFor = (who: Who): string[] =>
-  who === 'admin' ? [`Authorization: Bearer ${ADMIN}`] : who === 'a' ? [`X-API-Key: ${KEY_A}`] : who === 'wrong' ? ['Authorization: Bearer not-a-key'] : [];
+  who === 'admin' ? [`Authorization: Bearer ${ADMIN}`] : who === 'a' ? [`X-API-Key: ${KEY_A}`] : who === 'token-a' ? [`Authorization: Bearer ${tokenA}`] : who === 'wrong' ? ['Authorization: Bearer not-a-key'] : [];
 
 function send(method: string, target: string, who: Who, extra: string[] = [], body = '') {
   const head = [`${method} ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Connection: close', ...headersFor(who), ...extra].join('\r\n');
@@ -82,17 +87,24 @@ beforeAll(async () => {
     `    - { name: ops, sha256: ${sha(ADMIN)}, servers: "*", admin: true }`,
     `    - { name: a-only, sha256: ${sha(KEY_A)}, servers: [a], rateLimit: { rps: 1000000, burst: 1000000 } }`,
   ].join('\n');
-  h = await startHarness(
-    `version: 1\nlisten: { host: 127.0.0.1, port: 0 }\nauth:\n  keys:\n${keys}\nservers:\n${demoServer('a')}${demoServer('b')}`,
-  );
+  const yaml = (oauth: string) => `version: 1\nlisten: { host: 127.0.0.1, port: 0 }\nauth:\n  keys:\n${keys}\n${oauth}servers:\n${demoServer('a')}${demoServer('b')}`;
+  h = await startHarness(yaml(''));
   port = new URL(h.url).port;
+  // A real authorization server, trusted by a live edit (it had to know the gateway's URL first).
+  const as = await startAuthServer({ gatewayBase: h.url, scopes: ['mcp:a'] });
+  h.write(yaml(`  oauth:\n    issuers: [{ issuer: "${as.issuer}" }]\n    grants: [{ claim: scope, value: "mcp:a", servers: [a] }]\n`));
+  await waitFor(async () => (await fetch(`${h.url}/.well-known/oauth-protected-resource`)).status === 200, 'auth.oauth applied', 10_000);
+  tokenA = await as.token({ resource: `${h.url}/mcp/a/mcp`, scope: 'mcp:a' });
   await waitFor(async () => {
     const res = await fetch(`${h.url}/mcp/servers`, { headers: { authorization: `Bearer ${ADMIN}` } });
     const body = (await res.json()) as { servers: { state: string }[] };
     return body.servers.every((s) => s.state === 'running');
   }, 'a and b running');
 });
-afterAll(() => h?.close());
+afterAll(async () => {
+  await h?.close();
+  await closeAuthServers();
+});
 
 async function snapshot(): Promise<string> {
   const res = await fetch(`${h.url}/mcp/servers`, { headers: { authorization: `Bearer ${ADMIN}` } });
@@ -289,15 +301,16 @@ describe('generated request targets', () => {
     );
   });
 
-  it('sent over raw sockets: a key for server a, a wrong key or none never gets past what the route needs', async () => {
+  it('sent over raw sockets: a key or a token for server a, a wrong key or none never gets past what the route needs', async () => {
     const before = await snapshot();
     await fc.assert(
-      fc.asyncProperty(generated, fc.constantFrom<Who>('a', 'a', 'none', 'wrong'), async ({ c, target }, who) => {
+      fc.asyncProperty(generated, fc.constantFrom<Who>('a', 'a', 'token-a', 'token-a', 'none', 'wrong'), async ({ c, target }, who) => {
         const extra = c.session ? ['Mcp-Session-Id: not-a-session'] : [];
         const answer = await send(c.method, target, who, extra);
         const canonicalAllowed = allowed(who, expectedKind(c), c.server);
         if (!canonicalAllowed) {
-          const refused = who === 'a' ? [400, 403, 404, 405] : [400, 401, 405];
+          // A token for a is refused with 401 where its audience is not this route's resource.
+          const refused = who === 'a' ? [400, 403, 404, 405] : who === 'token-a' ? [400, 401, 403, 404, 405] : [400, 401, 405];
           expect(refused, `${who} ${c.method} ${target} → ${answer.status}`).toContain(answer.status);
         }
         expect(answer.body).not.toContain('# HELP');
