@@ -31,7 +31,10 @@ export function missingHeapFlags(execArgv, nodeOptions = '') {
  * - the child is in a process group (and session) of its own, so a terminal's Ctrl-C reaches it once,
  *   through this parent, and never twice (terminal + forward: a second SIGINT means "exit at once");
  * - SIGINT, SIGTERM and SIGHUP sent to this parent are passed on, one for one (a second Ctrl-C is a
- *   second signal; every SIGHUP is a reload);
+ *   second signal; every SIGHUP is a reload), as messages on the IPC channel, not as signals: a service
+ *   manager that signals every process of the unit reaches the child directly too, and a second real
+ *   SIGTERM landing while node tears the child down (its handlers gone) would kill it instead of a clean
+ *   exit 0; a message never kills. Without the channel (it closed), the signal itself;
  * - this parent exits with the child's exit code, or dies of the signal that killed the child;
  * - an IPC channel joins them: when this parent dies (even by SIGKILL) the channel closes and the child
  *   shuts down as on SIGTERM (src/cli/main.ts), so no gateway outlives whoever started it.
@@ -42,7 +45,11 @@ export function relaunch(flags, script, args) {
     detached: true,
   });
   const forward = (signal) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (child.connected) {
+      // The child reads it as the signal (src/cli/main.ts); a channel closing meanwhile is no error.
+      child.send({ signal }, (err) => void (err && child.exitCode === null && child.signalCode === null && child.kill(signal)));
+    } else child.kill(signal);
   };
   for (const s of FORWARDED) process.on(s, forward);
   child.once('error', (err) => {

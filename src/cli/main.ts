@@ -227,17 +227,20 @@ async function run(args: string[], io: Io): Promise<number> {
       log.flush();
       exit(0);
     });
-  process.on('SIGHUP', () => {
+  const hup = (): void => {
     log.info({ signal: 'SIGHUP' }, 'reload requested');
     if (gateway === undefined) reloadWanted = true;
     else void gateway.reconciler.reload('signal');
-  });
+  };
+  process.on('SIGHUP', hup);
   let firstStopAt = 0;
-  const stop = (signal: NodeJS.Signals | 'parent gone'): void => {
+  let firstStopVia: 'direct' | 'parent' = 'direct';
+  const stop = (signal: NodeJS.Signals | 'parent gone', via: 'direct' | 'parent' = 'direct'): void => {
     // The same stop delivered twice, not a second one: a service manager that signals every process of
-    // the service reaches this process both directly and through a relaunching parent (bin/heap-flags.js),
-    // a few milliseconds apart. A person's second Ctrl-C comes later than that.
-    if (stopping && performance.now() - firstStopAt < SAME_STOP_MS) return void log.debug({ signal }, 'the same stop signal again; ignored');
+    // the service reaches this process both directly and through a relaunching parent (bin/heap-flags.js,
+    // as a message), however far apart under load. A person's second Ctrl-C comes the same way as the first
+    // (a terminal reaches only the parent), and later than a direct signal's own echo.
+    if (stopping && (via !== firstStopVia || performance.now() - firstStopAt < SAME_STOP_MS)) return void log.debug({ signal, via }, 'the same stop signal again; ignored');
     if (stopping) {
       // Synchronous, before exit: children live in process groups of their own and would outlive us.
       const groups = killChildGroupsNow();
@@ -247,6 +250,7 @@ async function run(args: string[], io: Io): Promise<number> {
     }
     stopping = true;
     firstStopAt = performance.now();
+    firstStopVia = via;
     log.info({ signal }, 'shutting down');
     if (gateway !== undefined) close(gateway);
   };
@@ -257,6 +261,12 @@ async function run(args: string[], io: Io): Promise<number> {
     // dies, even by SIGKILL, and then nobody would stop us. The channel alone must not keep us running.
     process.channel.unref();
     process.once('disconnect', () => void (stopping || stop('parent gone')));
+    // Signals the parent was sent, passed on as messages (a message never kills, a second signal could).
+    process.on('message', (m: unknown) => {
+      const signal = typeof m === 'object' && m !== null && 'signal' in m ? (m as { signal: unknown }).signal : undefined;
+      if (signal === 'SIGHUP') hup();
+      else if (signal === 'SIGTERM' || signal === 'SIGINT') stop(signal, 'parent');
+    });
   }
   try {
     gateway = await startGateway({ configFile, log });
