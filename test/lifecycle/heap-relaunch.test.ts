@@ -87,6 +87,16 @@ describe('mcp-gateway run, relaunched with the heap flags', () => {
     await waitFor(() => !alive(r.gatewayPid) && !alive(demo), 'gateway and child gone');
   });
 
+  it('the parent\'s SIGTERM coming long after the direct one (a loaded machine) is still the same stop: exit 0', async () => {
+    const r = await startBare({ DEMO_STUBBORN: '1' });
+    await demoPid(r);
+    process.kill(r.gatewayPid, 'SIGTERM');
+    await new Promise((res) => setTimeout(res, 600));
+    r.parent.kill('SIGTERM');
+    expect(await r.ended).toEqual({ code: 0, signal: null });
+    expect(r.out.some((l) => l.includes('second signal'))).toBe(false);
+  });
+
   it('a second SIGINT through the parent kills a stubborn child at once; the parent exits 1', async () => {
     const r = await startBare({ DEMO_STUBBORN: '1' });
     const demo = await demoPid(r);
