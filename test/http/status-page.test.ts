@@ -57,3 +57,26 @@ describe('status page', () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe('status page with a bearer token', () => {
+  it('takes a token in the key field as it takes a key, and shows the servers it grants', async (ctx) => {
+    needTool(ctx, { name: 'Chromium', missing: existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (CHROMIUM_PATH names another)`, enable: 'apt-get install -y chromium' });
+    const { gatewayTrusting } = await import('../auth/oauth-setup.ts');
+    const { closeAuthServers } = await import('../helpers/oidc.ts');
+    try {
+      const { h, as } = await gatewayTrusting({ scopes: ['mcp:a'], grants: ['{ claim: scope, value: "mcp:a", servers: [a] }'] });
+      // The status page is the gateway's own: the token's audience is the gateway itself.
+      const token = await as.token({ resource: h.url, scope: 'mcp:a' });
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+      const page = await browser.newPage();
+      await page.goto(`${h.url}/`);
+      await page.fill('#key', token);
+      await page.click('#key-form button[type="submit"]');
+      await expect.poll(() => page.locator('tr[data-server="a"] .badge').textContent(), { timeout: 10_000 }).toBe('running');
+      // Only what the token grants: server a, not b.
+      expect(await page.locator('tr[data-server="b"]').count()).toBe(0);
+    } finally {
+      await closeAuthServers();
+    }
+  });
+});
