@@ -84,7 +84,7 @@ describe('docker-compose with compose.yaml', () => {
     expect(await inspect(id, '{{.Config.StopTimeout}} {{.HostConfig.RestartPolicy.Name}}')).toBe('30 unless-stopped');
     // The manifest folder, read-only.
     expect(await inspect(id, '{{range .Mounts}}{{.Destination}} {{.RW}}{{end}}')).toBe('/etc/mcp-gateway false');
-  });
+  }, 480_000); // a cold `docker-compose build` (no layer cache: npm ci in both stages) on a slow registry day
 
   it('answers MCP with the key from env_file, and nothing without it', async (ctx) => {
     needCompose(ctx);
