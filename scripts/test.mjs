@@ -37,6 +37,9 @@ const vitest = spawnSync(
   { stdio: 'inherit', env: { ...process.env, MCP_GATEWAY_SKIP_LOG: skipLog } },
 );
 let skipReasons = [];
+// The names of the tests that failed, printed again just above the summary line: a CI log shows only its
+// tail, and the failure's own report is far above it.
+let failures = [];
 try {
   skipReasons = readFileSync(skipLog, 'utf8').split('\n').filter((l) => l !== '');
 } catch {
@@ -47,6 +50,7 @@ try {
   passed += r.numPassedTests;
   failed += r.numFailedTests;
   skipped += r.numPendingTests + r.numTodoTests;
+  failures = failedTests(r);
   // A file that fails to load has no tests to count: count it as one failure, never as a pass.
   if (vitest.status !== 0 && r.numFailedTests === 0) failed++;
 } catch {
@@ -60,5 +64,23 @@ if (skipped > 0 && process.env.CI === 'true') {
   skipped = 0;
 }
 for (const line of skipReasons) console.log(`skipped: ${line}`);
+for (const line of failures) console.log(`failed: ${line}`);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed === 0 ? 0 : 1);
+
+/** "file > test name: first line of the error" for each failed test, or each file that failed to load. */
+function failedTests(report) {
+  const lines = [];
+  for (const file of report.testResults ?? []) {
+    const name = path.relative(process.cwd(), file.name);
+    const failedHere = (file.assertionResults ?? []).filter((t) => t.status === 'failed');
+    for (const t of failedHere) {
+      const why = String(t.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300);
+      lines.push(`${name} > ${t.fullName}: ${why}`);
+    }
+    if (failedHere.length === 0 && file.status === 'failed') {
+      lines.push(`${name}: ${String(file.message ?? 'failed to run').split('\n')[0].slice(0, 300)}`);
+    }
+  }
+  return lines;
+}
