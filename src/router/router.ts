@@ -26,7 +26,7 @@ import { TopLevelKeys } from './top-level-keys.ts';
 import { chooseRecipient } from './child-requests.ts';
 import { RequestTable, type Destination, type Pending } from './request-table.ts';
 import type { Slots } from './slots.ts';
-import type { Availability, Caller, Observer, RequestOptions, RouteResult, Tap } from './types.ts';
+import type { Availability, Caller, KnownLists, Observer, RequestOptions, RouteResult, Tap } from './types.ts';
 
 export type { Availability, Caller, FailureKind, Observer, Outcome, RequestOptions, RouteResult, Tap } from './types.ts';
 
@@ -98,6 +98,8 @@ export class Router {
   /** Every child whose stdout is read: the current one, one being provisioned, old ones draining. */
   readonly #links = new Set<ChildLink>();
   #initializeResult: Record<string, unknown> | undefined;
+  /** While idle: the last child's lists, answered without starting a child (supervisor/idle-lists.ts reads them). */
+  #idleLists: KnownLists | undefined;
   /** Called when a request waits on an idle server (availability `idle`): the supervisor starts its child. */
   onWake: (() => void) | undefined;
 
@@ -268,11 +270,12 @@ export class Router {
   }
 
   /**
-   * `idle` takes the InitializeResult given as the one to answer with, none included: the supervisor
-   * forgets the last child's when the process it would start differs.
+   * `idle` takes the InitializeResult and the lists given as the ones to answer with, none included: the
+   * supervisor forgets the last child's when the process it would start differs.
    */
-  setAvailability(availability: Availability, initializeResult?: Record<string, unknown>): void {
+  setAvailability(availability: Availability, initializeResult?: Record<string, unknown>, lists?: KnownLists): void {
     if (initializeResult !== undefined || availability.kind === 'idle') this.#initializeResult = initializeResult;
+    this.#idleLists = availability.kind === 'idle' ? lists : undefined;
     if (availability.kind === 'ready') {
       // A new process knows nothing of the old one's subscriptions: renew them for the sessions that hold them.
       for (const uri of this.#subscriptions.keys()) {
@@ -296,6 +299,8 @@ export class Router {
       // A shared child is initialized once, by the gateway; every client gets that same answer.
       return Promise.resolve({ response: { jsonrpc: '2.0', id: message.id, result: this.#initializeAnswer(message) } });
     }
+    const known = options.internal || message.params?.cursor !== undefined ? undefined : this.#idleLists?.get(message.method);
+    if (known !== undefined) return Promise.resolve({ response: { jsonrpc: '2.0', id: message.id, ...known } as JsonRpcResponse });
     return this.#requests.admit(message, options);
   }
 

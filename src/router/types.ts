@@ -1,6 +1,6 @@
 // What the router's users see of it: who calls (Caller), how (RequestOptions), what comes back
 // (RouteResult), and what may be observed (Tap, Observer). No behaviour here.
-import type { JsonRpcId, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../protocol/jsonrpc.ts';
+import type { JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../protocol/jsonrpc.ts';
 
 /** Why the gateway answered in the child's place. Faces map these to HTTP statuses. */
 export type FailureKind = 'unavailable' | 'timeout' | 'closed' | 'cancelled' | 'busy';
@@ -66,6 +66,12 @@ export interface RequestOptions {
  * first request that waits starts one (an on-demand server). Set by the supervisor.
  */
 export type Availability = { kind: 'ready' } | { kind: 'pending' } | { kind: 'idle' } | { kind: 'down'; reason: string };
+
+/** A list's answer kept from the last child: the whole list as one page, or its "method not found". */
+export type KnownAnswer = { readonly result: Record<string, unknown> } | { readonly error: JsonRpcErrorObject };
+
+/** While idle: list method → what its first page is answered with, without starting a child. */
+export type KnownLists = ReadonlyMap<string, KnownAnswer>;
 
 /** Observers see every message of the child (ids and tokens already restored) and say who it was for. */
 export type Tap = (message: JsonRpcMessage, callerId: string | undefined) => void;

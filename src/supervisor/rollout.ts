@@ -65,8 +65,8 @@ export interface ListSource {
 /** Pages read of one list at most: past that, a difference is assumed rather than read. */
 const MAX_PAGES = 10;
 
-/** One list of a child, every page of it. */
-export async function readList(source: ListSource, method: string, capability: string): Promise<ListRead> {
+/** One list of a child, every page of it (`field` holds the items: `capability` but for templates). */
+export async function readList(source: ListSource, method: string, capability: string, field = capability): Promise<ListRead> {
   const declared = (source.initializeResult?.capabilities as Record<string, unknown> | undefined)?.[capability];
   if (declared === undefined) return 'undeclared';
   const items: unknown[] = [];
@@ -74,7 +74,7 @@ export async function readList(source: ListSource, method: string, capability: s
   for (let page = 0; page < MAX_PAGES; page++) {
     const response = await source.send(method, cursor === undefined ? {} : { cursor });
     if ('error' in response) return 'unreadable';
-    const list = response.result[capability];
+    const list = response.result[field];
     if (Array.isArray(list)) items.push(...(list as unknown[]));
     cursor = response.result.nextCursor;
     if (typeof cursor !== 'string') return items;

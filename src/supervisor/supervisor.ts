@@ -8,13 +8,18 @@ import { Listeners } from '../listeners.ts';
 import type { Logger } from '../log.ts';
 import { LATEST_PROTOCOL_VERSION, Method } from '../protocol/jsonrpc.ts';
 import type { ChildLink, Observer, Router, Tap } from '../router/router.ts';
+import type { KnownLists } from '../router/types.ts';
 import { backoffDelay, checkStartLimit, shouldRestart } from './backoff.ts';
 import { reapGroup, spawnChild, type ChildHandle, type ExitInfo } from './child-process.ts';
 import { oomMessage } from './limits.ts';
 import { StderrBuffer } from './stderr-buffer.ts';
 import { stableJson } from '../plan/plan.ts';
 import { Liveness } from './liveness.ts';
+import { readKnownLists } from './idle-lists.ts';
 import { changedLists, ROLLOUT_STDERR_LINES, sameProcess, specRevision, type RolloutFailure } from './rollout.ts';
+
+/** How long each page of a list read before an idle stop may take (a child that stalls it is stopped anyway). */
+const IDLE_LIST_TIMEOUT_MS = 5_000;
 
 /** `idle`: an on-demand server with no child now; the next request starts one (not `stopped`: nobody stopped it). */
 export type ServerState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed' | 'idle';
@@ -108,6 +113,8 @@ export class Supervisor {
    * without starting a child. Cleared when the spec changes.
    */
   #knownInitializeResult: Record<string, unknown> | undefined;
+  /** The last child's lists, read just before an idle stop: answered while idle (idle-lists.ts). */
+  #knownLists: KnownLists | undefined;
   /** The old child's exit, when it crashed while its successor was being provisioned: the rollout takes over. */
   #crashedMidRollout: ExitInfo | undefined;
   #lastStartAt: Date | undefined;
@@ -635,11 +642,22 @@ export class Supervisor {
   #goIdle(reason: StateReason | null = this.#state === 'stopping' ? 'IdleStop' : null): void {
     clearTimeout(this.#idleTimer);
     this.#setState('idle', reason);
-    this.router.setAvailability({ kind: 'idle' }, this.#knownInitializeResult);
+    this.router.setAvailability({ kind: 'idle' }, this.#knownInitializeResult, this.#knownLists);
+  }
+
+  /** The lists of a child about to be stopped for idleness; a slow or broken list is left out, not waited for long. */
+  async #readLists(child: ChildHandle): Promise<KnownLists | undefined> {
+    const link = this.#links.get(child);
+    if (link === undefined) return undefined;
+    const timeoutMs = Math.min(this.#spec.requestTimeoutMs, IDLE_LIST_TIMEOUT_MS);
+    const send = async (method: string, params: Record<string, unknown>) =>
+      (await this.router.sendTo(link, { jsonrpc: '2.0', id: 0, method, params }, timeoutMs)).response;
+    return readKnownLists({ send, initializeResult: this.router.initializeResult });
   }
 
   #forgetInitializeResult(): void {
     this.#knownInitializeResult = undefined;
+    this.#knownLists = undefined;
     if (this.#state === 'idle') this.router.setAvailability({ kind: 'idle' });
   }
 
@@ -673,6 +691,7 @@ export class Supervisor {
       this.#unwatch();
       const child = this.#child!;
       this.#setState('stopping', null);
+      this.#knownLists = await this.#readLists(child);
       await child.stop(this.#spec.stopTimeoutMs);
       if (this.#state === 'stopping' && !this.#closed) this.#goIdle();
     });

@@ -4,19 +4,32 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { alive, closeAll, demoServer, manifest, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
 import { statusOf as status } from './helpers.ts';
 import { closeClients, connect, textOf } from '../helpers/mcp-client.ts';
+import { allToolNames } from '../aggregate/walk.ts';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 
 afterEach(async () => {
   await closeClients();
   await closeAll();
 });
 
-async function command(h: Harness, method: string, params: Json = {}): Promise<Json> {
-  const res = await fetch(`${h.url}/mcp/demo/command`, {
+async function command(h: Harness, method: string, params: Json = {}, server = 'demo'): Promise<Json> {
+  const res = await fetch(`${h.url}/mcp/${server}/command`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
   });
   return (await res.json()) as Json;
+}
+
+async function allResources(client: Client): Promise<unknown[]> {
+  const all: unknown[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.listResources(cursor === undefined ? {} : { cursor });
+    all.push(...page.resources);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return all;
 }
 
 const spawns = (h: Harness): number => h.logs.filter((l) => l.includes('"msg":"child spawned"')).length;
@@ -98,5 +111,44 @@ describe('start: on-demand', () => {
     await waitFor(async () => (await status(h, 'demo')).state === 'stopping', 'stopping for idleness', 5000);
     const r = await command(h, 'tools/call', { name: 'echo', arguments: { text: 'late' } });
     expect(textOf(r.result)).toBe('late');
+  });
+
+  it('an idle server answers its lists from its last child: listing /mcp starts none of them, a call starts only its own, an edit forgets them', async () => {
+    const od = '    start: on-demand\n    idleStop: 300ms\n';
+    const h = await startHarness(manifest(demoServer('a', od) + demoServer('b', od)));
+    const bothIdle = (): Promise<boolean> => waitFor(async () => (await status(h, 'a')).state === 'idle' && (await status(h, 'b')).state === 'idle', 'both idle', 8000);
+    // Never run: nothing is known, so the first list starts them.
+    const first = await connect(`${h.url}/mcp`);
+    const names = (await allToolNames(first.client)).sort();
+    expect(names).toEqual(expect.arrayContaining(['a__echo', 'b__echo']));
+    const resources = await allResources(first.client);
+    expect(spawns(h)).toBe(2);
+    await first.close();
+    await bothIdle();
+
+    const later = await connect(`${h.url}/mcp`);
+    expect((await allToolNames(later.client)).sort()).toEqual(names);
+    expect(await allResources(later.client)).toEqual(resources);
+    expect((await later.client.listResourceTemplates()).resourceTemplates).toEqual([]); // the demo has none: its "method not found" is kept too
+    const direct = await command(h, 'tools/list', {}, 'b');
+    expect((direct.result as Json).tools.map((t: Json) => t.name)).toContain('echo');
+    expect(spawns(h)).toBe(2);
+    expect(await status(h, 'a')).toMatchObject({ state: 'idle', pid: null });
+
+    // A call needs the process: only its own server starts.
+    expect(textOf(await later.client.callTool({ name: 'a__echo', arguments: { text: 'x' } }))).toBe('x');
+    expect(spawns(h)).toBe(3);
+    expect((await status(h, 'b')).state).toBe('idle');
+    await later.close();
+    await bothIdle();
+
+    // An edit to b's process: what its last child listed may not hold, so the next list starts the new one.
+    h.write(manifest(demoServer('a', od) + demoServer('b', `${od}    env: { DEMO_EXTRA_TOOL: fresh }\n`)));
+    await waitFor(async () => ((await (await fetch(`${h.url}/mcp/servers`)).json()) as Json).manifest.lastPlan?.includes('restarted b'), 'edit applied');
+    const edited = await command(h, 'tools/list', {}, 'b');
+    expect((edited.result as Json).tools.map((t: Json) => t.name)).toContain('fresh');
+    expect(spawns(h)).toBe(4);
+    expect((await command(h, 'tools/list', {}, 'a')).result).toBeDefined();
+    expect(spawns(h)).toBe(4);
   });
 });
