@@ -450,15 +450,19 @@ export class Router {
   /**
    * The child accepted the first subscribe to a URI. Only connected callers (sessions) hold
    * subscriptions: they are told of updates, and their disconnect lets the subscription go. One that
-   * left while this was in flight holds none.
+   * left while this was in flight holds none. One accepted by a child that a rollout has replaced since
+   * is sent on to the new one: the swap renewed only the subscriptions it knew of.
    */
   #subscribed(r: Pending): void {
     const uri = this.#subscribing.get(r);
     const caller = r.caller;
     if (uri === undefined || caller === undefined || !this.#connected.has(caller)) return;
     const now = this.#subscriptions.get(uri);
-    if (now === undefined) this.#subscriptions.set(uri, new Set([caller]));
-    else now.add(caller);
+    if (now !== undefined) return void now.add(caller);
+    this.#subscriptions.set(uri, new Set([caller]));
+    if (this.#current !== undefined && r.to !== this.#current) {
+      this.#write({ jsonrpc: '2.0', id: this.#requests.mintId(), method: ResourceMethod.Subscribe, params: { uri } });
+    }
   }
 
   #onChildNotification(m: JsonRpcNotification): void {
