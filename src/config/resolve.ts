@@ -123,6 +123,7 @@ export interface OAuthIn {
     audiences?: string[];
     algorithms?: JwsAlgorithm[];
     clockSkew?: DurationIn;
+    tokenType?: string;
   }[];
   grants?: { claim: string; value: string; servers: '*' | string[]; admin?: boolean }[];
   rateLimit?: RateLimitIn;
@@ -274,6 +275,7 @@ function resolveOAuth(o: OAuthIn, fallback: RateLimitIn): OAuthSpec {
         audiences: Object.freeze([...(i.audiences ?? [])]),
         algorithms: Object.freeze([...(i.algorithms ?? BUILTIN.algorithms)]),
         clockSkewMs: ms(i.clockSkew ?? BUILTIN.clockSkew),
+        ...(i.tokenType === undefined ? {} : { tokenType: i.tokenType }),
       }),
   );
   const grants = (o.grants ?? []).map(

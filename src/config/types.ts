@@ -181,6 +181,11 @@ export interface OAuthIssuerSpec {
   readonly algorithms: readonly JwsAlgorithm[];
   /** Leeway for `exp`, `nbf` and `iat`. */
   readonly clockSkewMs: number;
+  /**
+   * The `typ` header a token must carry (RFC 9068 access tokens say `at+jwt`); absent: any. Many providers
+   * (Keycloak, Entra) send `JWT`, so it is opt-in.
+   */
+  readonly tokenType?: string;
 }
 
 /**

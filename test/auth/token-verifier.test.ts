@@ -97,6 +97,18 @@ describe('TokenVerifier.verify', () => {
     expect(reason(await verifier([spec(as, { audiences: [A] })]).verify(token, B))).toBe('ok');
   });
 
+  it('requires the typ header an issuer names in tokenType, and no typ when it names none', async () => {
+    const as = await startAuthServer({ gatewayBase: BASE });
+    const token = await as.token({ resource: A }); // RFC 9068: typ at+jwt
+    expect(JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()).typ).toBe('at+jwt');
+    expect(reason(await verifier([spec(as)]).verify(token, A))).toBe('ok');
+    expect(reason(await verifier([spec(as, { tokenType: 'at+jwt' })]).verify(token, A))).toBe('ok');
+    const strict = await verifier([spec(as, { tokenType: 'JWT' })]).verify(token, A);
+    expect(strict).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(JSON.stringify(strict)).toContain('tokenType');
+    expectNoTokenIn(strict, token);
+  });
+
   it('refuses an expired token, within the clock skew it still passes', async () => {
     const as = await startAuthServer({ gatewayBase: BASE });
     const token = await as.token({ resource: A, ttlSeconds: 60 });

@@ -48,13 +48,14 @@ describe('auth.oauth and listen.publicUrl: resolved', () => {
         '        audiences: [api://mcp]',
         '        algorithms: [ES256]',
         '        clockSkew: 5s',
+        '        tokenType: at+jwt',
         ...SERVERS,
       ),
     );
     // Loopback without publicUrl: allowed, the URL is known at run time.
     expect(d.listen.publicUrl).toBeUndefined();
     expect(d.auth.oauth).toEqual({
-      issuers: [{ issuer: 'http://127.0.0.1:9000/', jwksUri: 'http://localhost:9000/jwks', audiences: ['api://mcp'], algorithms: ['ES256'], clockSkewMs: 5000 }],
+      issuers: [{ issuer: 'http://127.0.0.1:9000/', jwksUri: 'http://localhost:9000/jwks', audiences: ['api://mcp'], algorithms: ['ES256'], clockSkewMs: 5000, tokenType: 'at+jwt' }],
       grants: [],
       rateLimit: { rps: 5, burst: 10 },
     });

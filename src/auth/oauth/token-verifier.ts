@@ -95,6 +95,8 @@ export function failureOf(err: unknown): Verified {
         return fail('wrong-audience', 'aud does not name this resource');
       case 'iss':
         return fail('unknown-issuer', 'iss is not the issuer whose keys signed it');
+      case 'typ':
+        return fail('malformed', 'its typ header is not the tokenType this issuer requires');
       default:
         return fail('malformed', err.reason === 'missing' ? `"${err.claim}" claim missing` : `"${err.claim}" claim invalid`);
     }
@@ -181,6 +183,7 @@ export class TokenVerifier {
         clockTolerance: skewS,
         currentDate: new Date(this.#options.now()),
         requiredClaims: ['exp', 'sub'],
+        ...(spec.tokenType === undefined ? {} : { typ: spec.tokenType }),
       }));
     } catch (err) {
       return failureOf(err);
