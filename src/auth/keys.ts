@@ -70,3 +70,9 @@ export class KeyRing {
 export function mayUse(key: KeySpec | undefined, server: string): boolean {
   return key === undefined || key.servers === '*' || key.servers.includes(server);
 }
+
+/** True when two principals are granted the same: servers, admin, tool filter. */
+export function sameGrants(a: KeySpec | undefined, b: KeySpec | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.admin === b.admin && JSON.stringify(a.servers) === JSON.stringify(b.servers) && JSON.stringify(a.tools) === JSON.stringify(b.tools);
+}

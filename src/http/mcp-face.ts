@@ -163,6 +163,7 @@ function findSession(server: string, req: IncomingMessage, res: ServerResponse, 
     sendError(res, 404, ErrorCode.SessionNotFound, 'Session not found: it ended or expired; initialize a new one', id);
     return undefined;
   }
+  deps.sessions.follow(session, principal);
   return session;
 }
 
@@ -307,6 +308,7 @@ async function legacyMessage(server: string, req: IncomingMessage, res: ServerRe
   if (session === undefined || session.server !== server || session.transport !== 'legacy' || session.key?.name !== rc.principal?.name) {
     return sendError(res, 404, ErrorCode.SessionNotFound, 'Session not found: open /legacy/sse again');
   }
+  deps.sessions.follow(session, rc.principal);
   if (!(req.headers['content-type'] ?? '').includes('application/json')) {
     return sendError(res, 415, ErrorCode.TransportError, 'Unsupported Media Type: Content-Type must be application/json');
   }

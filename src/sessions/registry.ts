@@ -2,7 +2,7 @@
 // server's child through its router, ended by DELETE, by idle expiry, by its child's end, or when its
 // server leaves the manifest. It owns the sweep timer and the replay budget every session's event log
 // draws from, and closes every session on close().
-import { mayUse, type KeyRing } from '../auth/keys.ts';
+import { mayUse, sameGrants, type KeyRing } from '../auth/keys.ts';
 import type { KeySpec } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import { ErrorCode, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type JsonRpcRequest } from '../protocol/jsonrpc.ts';
@@ -222,6 +222,18 @@ export class SessionRegistry {
       if (key !== undefined) s.key = key;
       if (s.binding instanceof AggregateBinding) void s.binding.refresh();
     }
+  }
+
+  /**
+   * A request on a session, with the principal that sent it (the same name: checked before). A token
+   * principal's session follows its newest token: an aggregate session sees what that token's grants give,
+   * narrower or wider. A key's principal changes only by a reload (revoke).
+   */
+  follow(session: Session, principal: KeySpec | undefined): void {
+    const before = session.key;
+    if (principal?.token === undefined || before === principal) return;
+    session.key = principal;
+    if (session.binding instanceof AggregateBinding && !sameGrants(before, principal)) void session.binding.refresh();
   }
 
   /** Ends a session; false when there is no such session. */

@@ -40,7 +40,9 @@ async function post(h: Harness, path: string, credential?: string, body: unknown
   const text = await res.text();
   let parsed: Json = text;
   try {
-    parsed = JSON.parse(text.startsWith('event:') || text.startsWith('id:') || text.startsWith(':') ? text.split('\ndata: ')[1]!.split('\n')[0]! : text);
+    // An event stream: the answer is its last message (notifications may come before it).
+    const sse = text.startsWith('event:') || text.startsWith('id:') || text.startsWith(':');
+    parsed = JSON.parse(sse ? text.split('\n').filter((l) => l.startsWith('data: {')).at(-1)!.slice('data: '.length) : text);
   } catch {
     /* kept as text */
   }
@@ -160,6 +162,27 @@ describe('auth.oauth: the gateway as a resource server', () => {
     // The same subject with a fresh token (a refresh): the session goes on.
     const again = await as.token({ resource: `${h.url}/mcp/a/mcp`, scope: 'mcp:a' });
     expect((await post(h, '/mcp/a/mcp', again, list, { 'mcp-session-id': byToken.session!, ...version })).status).toBe(200);
+  });
+
+  it('an aggregate session follows its subject\'s newest token: a narrower one narrows what it sees, a wider one widens it', async () => {
+    const { h, as } = await setup();
+    const aud = `${h.url}/mcp`;
+    const both = await as.token({ resource: aud, scope: 'mcp:a mcp:b' });
+    const opened = await post(h, '/mcp', both);
+    expect(opened.status).toBe(200);
+    const on = { 'mcp-session-id': opened.session!, 'mcp-protocol-version': '2025-06-18' };
+    const call = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'b__echo', arguments: { text: 'b' } } };
+    const first = await post(h, '/mcp', both, call, on);
+    expect(first.body.result.content[0].text).toBe('b');
+    const onlyA = await as.token({ resource: aud, scope: 'mcp:a' });
+    const narrowed = await post(h, '/mcp', onlyA, call, on);
+    expect(narrowed.status).toBe(200);
+    expect(narrowed.body.error.message).toMatch(/names no tool/);
+    const list = await post(h, '/mcp', onlyA, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, on);
+    expect(list.body.result.tools.map((t: Json) => t.name)).toContain('a__echo');
+    expect(list.body.result.nextCursor).toBeUndefined(); // b's page is gone
+    const wider = await post(h, '/mcp', both, call, on);
+    expect(wider.body.result.content[0].text).toBe('b');
   });
 
   it('a reload that takes a grant away ends the sessions it opened, and refuses the token from then on', async () => {
