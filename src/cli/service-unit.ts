@@ -265,6 +265,9 @@ function systemService(): string[] {
     '#LoadCredential=tls.key:/etc/mcp-gateway/tls/tls.key',
     '# Children that talk to Docker need the socket\'s group:',
     '#SupplementaryGroups=docker',
+    ...CGROUP_DELEGATION,
+    '# and, since ProtectControlGroups=yes above makes /sys/fs/cgroup read-only for the service:',
+    '#ProtectControlGroups=no',
   ];
 }
 
@@ -290,8 +293,18 @@ function userService(): string[] {
     'NoNewPrivileges=yes',
     ...seccompHardening(),
     '# Not set, on purpose: MemoryDenyWriteExecute=yes (V8\'s JIT writes machine code at run time: node would crash).',
+    ...CGROUP_DELEGATION,
   ];
 }
+
+/**
+ * The memory and cpu limits of servers (`limits:` in the manifest) need a cgroup the gateway may write: systemd
+ * delegates the unit's own to it. Opt-in, as the README says: a delegated cgroup is the gateway's to manage.
+ */
+const CGROUP_DELEGATION = [
+  '# Servers\' memory and cpu limits (limits: in the manifest) need a cgroup of the gateway\'s own: uncomment',
+  '#Delegate=memory cpu',
+];
 
 function seccompHardening(): string[] {
   return [

@@ -55,6 +55,24 @@ describe('systemd units', () => {
     }
   });
 
+  it('with the cgroup delegation lines uncommented (servers\' memory and cpu limits), still pass verify; the system unit then lets the gateway write its cgroup', (ctx) => {
+    needTool(ctx, { ...SYSTEMD_TOOL, missing: cannotVerify() });
+    for (const [file, user] of [['mcp-gateway.service', false], ['mcp-gateway.user.service', true]] as const) {
+      const text = readFileSync(path.join(UNITS, file), 'utf8');
+      const delegated = text.replace(/^#(Delegate=|ProtectControlGroups=no)/gm, '$1');
+      expect(delegated).toMatch(/^Delegate=memory cpu$/m);
+      // The last assignment wins: ProtectControlGroups=yes (read-only /sys/fs/cgroup) must be undone after it.
+      const protect = [...delegated.matchAll(/^ProtectControlGroups=(\S+)$/gm)].map((m) => m[1]);
+      expect(protect.at(-1) ?? 'no').toBe('no');
+      const copy = path.join(dir, 'delegated', user ? 'user' : 'system', user ? 'mcp-gateway.service' : file);
+      mkdirSync(path.dirname(copy), { recursive: true });
+      writeFileSync(copy, forThisMachine(delegated));
+      const r = verifyUnits([copy], user);
+      expect(r.ours).toEqual([]);
+      expect(r.status).toBe(0);
+    }
+  });
+
   it('the service runs node with the V8 flags of `npm start`, and stops the gateway first', () => {
     const unit = readFileSync(path.join(UNITS, 'mcp-gateway.service'), 'utf8');
     const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
