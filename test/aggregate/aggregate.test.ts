@@ -1,32 +1,25 @@
 // The aggregate endpoint (/mcp) with the stock SDK client: one URL over every server a key may use;
 // tools and prompts named <server>__<name>, resources routed by URI, pages across servers, calls that reach
 // the right child (by pid), per-key views, and lists that follow reloads through list_changed.
-import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { closeAll, demoServer, getJson, running, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
+import { authKeys, closeAll, demoServer, getJson, manifest, running, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
 import { textOf } from '../helpers/mcp-client.ts';
 import { allToolNames as allTools } from './walk.ts';
 
 const ALL = 'aggregate-key-for-everything';
 const ONLY_A = 'aggregate-key-for-a-only';
 const CAREFUL = 'aggregate-key-without-crash-tools';
-const sha = (k: string): string => createHash('sha256').update(k).digest('hex');
 
 function manifestWith(servers: string): string {
-  return [
-    'version: 1',
-    'listen: { host: 127.0.0.1, port: 0 }',
-    'auth:',
-    '  keys:',
-    `    - { name: all, sha256: ${sha(ALL)}, servers: "*" }`,
-    `    - { name: only-a, sha256: ${sha(ONLY_A)}, servers: [a] }`,
-    `    - { name: careful, sha256: ${sha(CAREFUL)}, servers: "*", tools: { deny: ["*__crash", "*__fail"] } }`,
-    'servers:',
-    servers,
-  ].join('\n');
+  const keys = authKeys([
+    { name: 'all', key: ALL, servers: '*' },
+    { name: 'only-a', key: ONLY_A, servers: '[a]' },
+    { name: 'careful', key: CAREFUL, servers: '*', extra: 'tools: { deny: ["*__crash", "*__fail"] }' },
+  ]);
+  return manifest(servers, keys);
 }
 
 const THREE = demoServer('a') + demoServer('b') + demoServer('c', '    sharing: per-session\n');

@@ -4,12 +4,11 @@
 // call is checked by pid against GET /mcp/servers: it reached its own child. Each CLI run is a session of its
 // own (connect, one method, exit), so each run gets a per-session child of its own.
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
-import { ROOT, alive, closeAll, demoServer, getJson, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
+import { ROOT, alive, authKeys, closeAll, demoServer, getJson, manifest, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
 import { needTool } from '../helpers/tools.ts';
 
 const INSPECTOR_VERSION = '2.12.0';
@@ -45,16 +44,7 @@ function inspectorBin(): string {
 }
 
 const ALL = 'inspector-key-for-everything';
-const sha = (k: string): string => createHash('sha256').update(k).digest('hex');
-const MANIFEST = [
-  'version: 1',
-  'listen: { host: 127.0.0.1, port: 0 }',
-  'auth:',
-  '  keys:',
-  `    - { name: all, sha256: ${sha(ALL)}, servers: "*" }`,
-  'servers:',
-  demoServer('a') + demoServer('b') + demoServer('c', '    sharing: per-session\n'),
-].join('\n');
+const MANIFEST = manifest(demoServer('a') + demoServer('b') + demoServer('c', '    sharing: per-session\n'), authKeys([{ name: 'all', key: ALL, servers: '*' }]));
 
 let home: string | undefined;
 afterEach(async () => {

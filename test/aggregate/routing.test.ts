@@ -4,7 +4,6 @@
 // and the SDK client side by side; and a key scoped to one server cannot reach another by any spelling,
 // not even after a reload that changes what the key may use; a member's own pages (an empty one too) and a
 // cancel that comes before the endpoint has chosen the member.
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,7 +17,7 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { closeAll, demoServer, getJson, manifest, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
+import { authKeys, closeAll, demoServer, getJson, manifest, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
 import { textOf } from '../helpers/mcp-client.ts';
 import { startBridge, stopBridges } from '../helpers/mcp-remote.ts';
 import { conformanceServer } from '../stateless/helpers.ts';
@@ -27,21 +26,15 @@ import { conformanceServer } from '../stateless/helpers.ts';
 const ALL = 'aggregate-routing-key-for-everything';
 /** Server `a` only (unless a test's manifest says otherwise). */
 const ONLY_A = 'aggregate-routing-key-for-a-only';
-const sha = (k: string): string => createHash('sha256').update(k).digest('hex');
 const DEMO_TOOLS = ['echo', 'pid', 'add', 'greet', 'slow', 'fail', 'crash', 'ping_client', 'sample', 'list_roots', 'changed', 'touch', 'env_names', 'big', 'log'];
 
 /** `onlyA`: the servers key ONLY_A may use (YAML). */
 function manifestWith(servers: string, onlyA = '[a]'): string {
-  return [
-    'version: 1',
-    'listen: { host: 127.0.0.1, port: 0 }',
-    'auth:',
-    '  keys:',
-    `    - { name: all, sha256: ${sha(ALL)}, servers: "*", admin: true }`,
-    `    - { name: only-a, sha256: ${sha(ONLY_A)}, servers: ${onlyA} }`,
-    'servers:',
-    servers,
-  ].join('\n');
+  const keys = authKeys([
+    { name: 'all', key: ALL, servers: '*', admin: true },
+    { name: 'only-a', key: ONLY_A, servers: onlyA },
+  ]);
+  return manifest(servers, keys);
 }
 
 const traced = (name: string, extra = ''): string => demoServer(name, `    env: { DEMO_TRACE: "1" }\n${extra}`);

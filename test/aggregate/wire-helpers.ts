@@ -1,8 +1,7 @@
 // Helpers of the aggregate review probes (test/aggregate/review-*.test.ts): a keyed manifest, raw 2025
 // session requests on /mcp, a 2026 listen stream read as it comes, and child fixtures whose lists come
 // from files (so a test can change what a child lists, or make it restart with other lists).
-import { createHash } from 'node:crypto';
-import type { Harness, Json } from '../helpers/gateway.ts';
+import { authKeys, manifest, type Harness, type Json } from '../helpers/gateway.ts';
 import { sseMessages } from '../stateless/helpers.ts';
 import { V2026, meta } from '../stateless/helpers.ts';
 
@@ -10,24 +9,14 @@ import { V2026, meta } from '../stateless/helpers.ts';
 export const ALL = 'aggregate-review-key-for-everything';
 /** The servers the test's manifest gives it. */
 export const SCOPED = 'aggregate-review-key-scoped';
-export const sha = (k: string): string => createHash('sha256').update(k).digest('hex');
 
 /** A manifest with keys `all` (every server, admin) and `scoped` (`scoped`, YAML), unlimited rates. */
 export function keyed(servers: string, scoped: string, head = ''): string {
-  const unlimited = 'rateLimit: { rps: 1000000, burst: 1000000 }';
-  return [
-    'version: 1',
-    'listen: { host: 127.0.0.1, port: 0 }',
-    'auth:',
-    '  keys:',
-    `    - { name: all, sha256: ${sha(ALL)}, servers: "*", admin: true, ${unlimited} }`,
-    `    - { name: scoped, sha256: ${sha(SCOPED)}, servers: ${scoped}, ${unlimited} }`,
-    head.trimEnd(),
-    'servers:',
-    servers,
-  ]
-    .filter((l) => l !== '')
-    .join('\n');
+  const keys = authKeys([
+    { name: 'all', key: ALL, servers: '*', admin: true, unlimited: true },
+    { name: 'scoped', key: SCOPED, servers: scoped, unlimited: true },
+  ]);
+  return manifest(servers, keys + head);
 }
 
 export const bearer = (key: string | undefined): Record<string, string> => (key === undefined ? {} : { authorization: `Bearer ${key}` });

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROOT, closeAll, demoServer, getJson, running, startHarness, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
+import { ROOT, authKeys, closeAll, demoServer, getJson, manifest, running, startHarness, waitFor, type Harness, type Json, type TestKey } from '../helpers/gateway.ts';
 import { openSse } from '../helpers/sse.ts';
 import { spawnGateway } from '../helpers/process-gateway.ts';
 
@@ -12,19 +11,13 @@ afterEach(closeAll);
 const ADMIN = 'admin-key-0123456789abcdef';
 const DEMO_ONLY = 'demo-key-0123456789abcdef';
 const OTHER_ONLY = 'other-key-0123456789abcdef';
-const sha = (k: string) => createHash('sha256').update(k).digest('hex');
+const OPS: TestKey = { name: 'ops', key: ADMIN, servers: '*', admin: true };
+/** Given by value: the gateway reads it from its environment. */
+const CI: TestKey = { name: 'ci', keyEnv: 'TEST_OTHER_KEY', servers: '[other]' };
 
-function keyed(extraHead = '', keys = defaultKeys()): string {
-  return `version: 1\nlisten: { host: 127.0.0.1, port: 0 }\n${extraHead}auth:\n  keys:\n${keys}servers:\n${demoServer('demo')}${demoServer('other')}`;
-}
-
-function defaultKeys(): string {
-  return [
-    `    - { name: ops, sha256: ${sha(ADMIN)}, servers: "*", admin: true }`,
-    `    - { name: laptop, sha256: ${sha(DEMO_ONLY)}, servers: [demo] }`,
-    `    - { name: ci, key: "\${TEST_OTHER_KEY}", servers: [other] }`,
-    '',
-  ].join('\n');
+/** Servers demo and other behind `keys`. */
+function keyed(keys: readonly TestKey[] = [OPS, { name: 'laptop', key: DEMO_ONLY, servers: '[demo]' }, CI]): string {
+  return manifest(demoServer('demo') + demoServer('other'), authKeys(keys));
 }
 
 const env = { ...process.env, PORT: undefined, TEST_OTHER_KEY: OTHER_ONLY };
@@ -86,20 +79,20 @@ describe('keys on every face', () => {
     const get = await openSse(`${h.url}/mcp/demo/mcp`, { ...bearer(DEMO_ONLY), 'mcp-session-id': session });
     expect(get.status).toBe(200);
 
-    h.write(keyed('', `    - { name: ci, key: "\${TEST_OTHER_KEY}", servers: [other] }\n    - { name: ops2, sha256: ${sha('another-admin-key-xyz')}, servers: "*", admin: true }\n`));
+    h.write(keyed([CI, { name: 'ops2', key: 'another-admin-key-xyz', servers: '*', admin: true }]));
     await Promise.all([stream.ended, get.ended]);
     const after = await fetch(`${h.url}/mcp/demo/mcp`, { method: 'POST', headers: { ...MCP_HEADERS, ...bearer(DEMO_ONLY), 'mcp-session-id': session }, body: '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' });
     expect(after.status).toBe(401);
   });
 
   it('closes the classic stream of an admin key that loses the stream\'s server', async () => {
-    const scoped = (servers: string) => `    - { name: ops, sha256: ${sha(ADMIN)}, servers: ${servers}, admin: true }\n`;
-    const h = await startHarness(keyed('', scoped('[demo, other]')), { env });
+    const scoped = (servers: string): TestKey[] => [{ ...OPS, servers }];
+    const h = await startHarness(keyed(scoped('[demo, other]')), { env });
     const stream = await openSse(`${h.url}/mcp/other/sse`, bearer(ADMIN));
     await stream.next((e) => e.event === 'status');
     const kept = await openSse(`${h.url}/mcp/demo/sse`, bearer(ADMIN));
     await kept.next((e) => e.event === 'status');
-    h.write(keyed('', scoped('[demo]')));
+    h.write(keyed(scoped('[demo]')));
     await stream.ended;
     // The stream of the server it keeps stays open: it still carries what the child says.
     const ping = await fetch(`${h.url}/mcp/demo/command`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(ADMIN) }, body: '{"jsonrpc":"2.0","id":"still-here","method":"ping"}' });
@@ -113,7 +106,7 @@ describe('keys on every face', () => {
     const status = await openSse(`${h.url}/status/events`, bearer(DEMO_ONLY));
     const first = await status.next(() => true);
     expect(JSON.parse(first.data).servers.map((s: { name: string }) => s.name)).toEqual(['demo']);
-    h.write(keyed('', `    - { name: ops, sha256: ${sha(ADMIN)}, servers: "*", admin: true }\n`));
+    h.write(keyed([OPS]));
     await status.ended;
   });
 });
@@ -130,7 +123,7 @@ describe('safe defaults', () => {
       const refused = spawnSync(process.execPath, [bin, 'run', '--config', file], { encoding: 'utf8', env: { ...process.env, PORT: '0' }, timeout: 15_000 });
       expect(refused.status).toBe(1);
       expect(refused.stderr).toContain(`${file}:2:17: listen.host: not a loopback address, and no auth.keys`);
-      const h = await startHarness(`version: 1\nlisten: { host: 0.0.0.0, port: 0 }\nauth: { keys: [ { name: ops, sha256: ${sha(ADMIN)}, servers: "*" } ] }\nservers:\n${demoServer('demo')}`);
+      const h = await startHarness(`version: 1\nlisten: { host: 0.0.0.0, port: 0 }\n${authKeys([{ name: 'ops', key: ADMIN, servers: '*' }])}servers:\n${demoServer('demo')}`);
       // Bound to every interface; the test still only talks to loopback.
       const port = new URL(h.url).port;
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
@@ -202,7 +195,7 @@ describe('limits', () => {
   });
 
   it('answers over-rate requests of a key with 429 and Retry-After', async () => {
-    const h = await startHarness(keyed('', `    - { name: slowpoke, sha256: ${sha(DEMO_ONLY)}, servers: "*", rateLimit: { rps: 5, burst: 10 } }\n`), { env });
+    const h = await startHarness(keyed([{ name: 'slowpoke', key: DEMO_ONLY, servers: '*', extra: 'rateLimit: { rps: 5, burst: 10 }' }]), { env });
     const statuses = await Promise.all(
       Array.from({ length: 300 }, () => fetch(`${h.url}/healthz`).then(() => fetch(`${h.url}/mcp/servers`, { headers: bearer(DEMO_ONLY) }))),
     );

@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { KeyRing, mayUse, presentedKey } from '../../src/auth/keys.ts';
 import { RateLimiter } from '../../src/auth/rate-limit.ts';
 import { childEnvironment } from '../../src/config/child-env.ts';
 import type { KeySpec } from '../../src/config/types.ts';
+import { sha256Hex } from '../helpers/gateway.ts';
 
-const sha = (k: string) => createHash('sha256').update(k).digest('hex');
-const key = (name: string, secret: string, over: Partial<KeySpec> = {}): KeySpec => ({ name, sha256: sha(secret), servers: '*', admin: false, rateLimit: { rps: 10, burst: 20 }, ...over });
+const key = (name: string, secret: string, over: Partial<KeySpec> = {}): KeySpec => ({ name, sha256: sha256Hex(secret), servers: '*', admin: false, rateLimit: { rps: 10, burst: 20 }, ...over });
 
 describe('KeyRing.identify', () => {
   const ring = new KeyRing({ none: false, secretEnvNames: [], keys: [key('a', 'alpha-secret-key-1'), key('b', 'bravo-secret-key-2')] });

@@ -1,10 +1,9 @@
 // `plan --against URL` against a real gateway (`mcp-gateway run`, the lead's POST /admin/plan), end to end:
 // the plan is made from what runs there, with the gateway's environment, and only admin keys may ask.
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO } from '../helpers/gateway.ts';
+import { DEMO, authKeys } from '../helpers/gateway.ts';
 import { cleanup, cli, runGateway, tempDir } from './cli.ts';
 
 afterEach(cleanup);
@@ -12,16 +11,13 @@ afterEach(cleanup);
 const ADMIN = 'admin-key-e2e-0123456789';
 const VIEWER = 'viewer-key-e2e-0123456789';
 const MARKER = 'S3CRET-E2E-MARKER-2718';
-const sha = (k: string): string => createHash('sha256').update(k).digest('hex');
 
 function manifest(servers: string): string {
-  return `version: 1
-auth:
-  keys:
-    - { name: ops, sha256: ${sha(ADMIN)}, servers: "*", admin: true }
-    - { name: viewer, sha256: ${sha(VIEWER)}, servers: "*" }
-servers:
-${servers}`;
+  const keys = authKeys([
+    { name: 'ops', key: ADMIN, servers: '*', admin: true },
+    { name: 'viewer', key: VIEWER, servers: '*' },
+  ]);
+  return `version: 1\n${keys}servers:\n${servers}`;
 }
 
 const demo = (name: string, extra = ''): string => `  ${name}:\n    command: node\n    args: [${JSON.stringify(DEMO)}]\n${extra}`;

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO, waitFor } from '../helpers/gateway.ts';
+import { DEMO, authKeys, waitFor } from '../helpers/gateway.ts';
 import { cleanup, cli, deadUrl, runGateway, stubServer, tempDir } from './cli.ts';
 
 afterEach(cleanup);
@@ -66,8 +65,7 @@ describe('mcp-gateway status', () => {
   it('sends the key to a gateway with auth.keys; without it, exit 1 and the reason', async () => {
     const key = 'status-test-key-0123456789';
     const file = path.join(tempDir(), 'mcp-gateway.yaml');
-    const hash = createHash('sha256').update(key).digest('hex');
-    writeFileSync(file, `${MANIFEST}auth:\n  keys:\n    - { name: viewer, sha256: ${hash}, servers: [demo] }\n`);
+    writeFileSync(file, `${MANIFEST}${authKeys([{ name: 'viewer', key, servers: '[demo]' }])}`);
     const g = await runGateway(file);
     const refused = await cli(['status', '--url', g.url]);
     expect(refused.code).toBe(1);

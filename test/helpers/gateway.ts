@@ -1,5 +1,6 @@
 // Test harness: a real gateway on an ephemeral loopback port, a manifest in a temp folder, and the log
 // kept in memory so tests can read what was logged. Every harness is closed in afterEach.
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,6 +30,37 @@ export function demoServer(name: string, extra = '', args: string[] = []): strin
 
 export function manifest(servers: string, head = ''): string {
   return `version: 1\nlisten: { host: 127.0.0.1, port: 0 }\n${head}servers:\n${servers || '  {}'}\n`;
+}
+
+/** Hex sha256 of `text`: how a manifest stores an API key. */
+export const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/**
+ * A key of a test manifest: `key`, the secret the test sends (the manifest holds its sha256), or `keyEnv`,
+ * the variable the gateway reads the key from (`key: "${VAR}"`).
+ */
+export type TestKey = {
+  readonly name: string;
+  /** YAML: a list such as `[a, b]`, or `*` (written quoted) for every server. */
+  readonly servers: string;
+  readonly admin?: boolean;
+  /** A rate limit tests never reach (the default one can be, by a test that sends many requests). */
+  readonly unlimited?: boolean;
+  /** More entries of the key's mapping, e.g. `tools: { deny: [x] }`. */
+  readonly extra?: string;
+} & ({ readonly key: string } | { readonly keyEnv: string });
+
+/** The `auth.keys` block with `keys`, in order: a head for `manifest`. */
+export function authKeys(keys: readonly TestKey[]): string {
+  const line = (k: TestKey): string => {
+    const secret = 'key' in k ? `sha256: ${sha256Hex(k.key)}` : `key: "\${${k.keyEnv}}"`;
+    const entries = [`name: ${k.name}`, secret, `servers: ${k.servers === '*' ? '"*"' : k.servers}`];
+    if (k.admin) entries.push('admin: true');
+    if (k.unlimited) entries.push('rateLimit: { rps: 1000000, burst: 1000000 }');
+    if (k.extra !== undefined) entries.push(k.extra);
+    return `    - { ${entries.join(', ')} }\n`;
+  };
+  return `auth:\n  keys:\n${keys.map(line).join('')}`;
 }
 
 /** `files`: more files to write beside the manifest before the gateway starts (path relative to its folder → text). */

@@ -2,18 +2,16 @@
 // targets that fetch cannot send (absolute-form, fragments, dot segments, encodings), over raw sockets,
 // by hand and generated (fast-check, fixed seed). The expected needs below are written out by hand, apart
 // from the code: a route added without an expectation fails the first test.
-import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Need } from '../../src/http/route-table.ts';
 import { parseTarget } from '../../src/http/target.ts';
-import { demoServer, servers, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
+import { authKeys, demoServer, manifest, servers, startHarness, waitFor, type Harness } from '../helpers/gateway.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 import { closeAuthServers, startAuthServer } from '../helpers/oidc.ts';
 
 const ADMIN = 'gate-admin-key-0123456789';
 const KEY_A = 'gate-a-key-0123456789abc';
-const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 
 type Kind = 'probe' | 'public' | 'any-key' | 'server' | 'server-admin' | 'admin';
 /** `token-a`: a bearer JWT of a trusted issuer, for the resource /mcp/a/mcp, whose scope grants server a. */
@@ -83,11 +81,11 @@ function send(method: string, target: string, who: Who, extra: string[] = [], bo
 }
 
 beforeAll(async () => {
-  const keys = [
-    `    - { name: ops, sha256: ${sha(ADMIN)}, servers: "*", admin: true }`,
-    `    - { name: a-only, sha256: ${sha(KEY_A)}, servers: [a], rateLimit: { rps: 1000000, burst: 1000000 } }`,
-  ].join('\n');
-  const yaml = (oauth: string) => `version: 1\nlisten: { host: 127.0.0.1, port: 0 }\nauth:\n  keys:\n${keys}\n${oauth}servers:\n${demoServer('a')}${demoServer('b')}`;
+  const keys = authKeys([
+    { name: 'ops', key: ADMIN, servers: '*', admin: true },
+    { name: 'a-only', key: KEY_A, servers: '[a]', unlimited: true },
+  ]);
+  const yaml = (oauth: string) => manifest(demoServer('a') + demoServer('b'), keys + oauth);
   h = await startHarness(yaml(''));
   port = new URL(h.url).port;
   // A real authorization server, trusted by a live edit (it had to know the gateway's URL first).

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getJson, callTool, closeAll, command, demoServer, manifest, running, server, startHarness, waitFor } from '../helpers/gateway.ts';
+import { getJson, authKeys, callTool, closeAll, command, demoServer, manifest, running, server, startHarness, waitFor } from '../helpers/gateway.ts';
 
 afterEach(closeAll);
 
@@ -54,7 +53,7 @@ describe('Router id rewriting', () => {
     // The cancel comes on another connection than the call: under one key both are the same caller
     // (without keys, each connection is a caller of its own and could not cancel another's request).
     const key = 'routing-test-key';
-    const keys = `auth:\n  keys:\n    - { name: tester, sha256: ${createHash('sha256').update(key).digest('hex')}, servers: "*", admin: true }\n`;
+    const keys = authKeys([{ name: 'tester', key, servers: '*', admin: true }]);
     const h = await startHarness(manifest(demoServer('demo', '    env: { DEMO_TRACE: "1" }\n    requestTimeout: 1s\n'), keys));
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
     const post = async (body: unknown) => {

@@ -1,13 +1,19 @@
 // Review probe (passes): on a shared child, a child's question is never shown to a caller of another key
 // while a call of that key could be the asker (child-requests.ts `attributable`).
 import { afterEach, expect, it } from 'vitest';
-import { closeAll, startHarness, waitFor } from '../helpers/gateway.ts';
-import { KEY_A, KEY_B, body26, last, post26, server, sha, LATE } from './process-helpers.ts';
+import { authKeys, closeAll, manifest, startHarness, waitFor } from '../helpers/gateway.ts';
+import { KEY_A, KEY_B, body26, last, post26, server, LATE } from './process-helpers.ts';
 
 afterEach(closeAll);
 
 const yaml = () =>
-  `version: 1\nlisten: { host: 127.0.0.1, port: 0 }\nauth:\n  keys:\n    - { name: alice, sha256: ${sha(KEY_A)}, servers: [late] }\n    - { name: bob, sha256: ${sha(KEY_B)}, servers: [late] }\nservers:\n${server('late', LATE, '    clientCapabilities: [elicitation]\n')}`;
+  manifest(
+    server('late', LATE, '    clientCapabilities: [elicitation]\n'),
+    authKeys([
+      { name: 'alice', key: KEY_A, servers: '[late]' },
+      { name: 'bob', key: KEY_B, servers: '[late]' },
+    ]),
+  );
 
 it('a question asked while bob is parked and alice runs reaches neither', async () => {
   const h = await startHarness(yaml());

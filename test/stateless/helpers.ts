@@ -1,10 +1,9 @@
 // Plain-HTTP helpers for the 2026-07-28 (stateless) tests: a manifest with the conformance fixture as shared
 // and per-session servers behind two keys, well-formed 2026 requests over fetch, answers read as JSON or SSE.
 // Nothing here calls into the gateway's own protocol code: what a request must carry is written out here.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
+import { ROOT, authKeys, manifest, waitFor, type Harness, type Json } from '../helpers/gateway.ts';
 
 export const V2026 = '2026-07-28';
 export const CONFORMANCE = path.join(ROOT, 'examples', 'servers', 'conformance.js');
@@ -13,7 +12,6 @@ export const TAP = path.join(ROOT, 'test', 'stateless', 'fixtures', 'stdin-tap.m
 /** Key A may use server `a` only; key B every server. */
 export const KEY_A = 'stateless-key-a-0123456789abcdef';
 export const KEY_B = 'stateless-key-b-0123456789abcdef';
-export const sha = (k: string): string => createHash('sha256').update(k).digest('hex');
 
 export const ACCEPT_BOTH = 'application/json, text/event-stream';
 
@@ -39,17 +37,11 @@ export function conformanceServer(name: string, o: ConformanceOptions = {}): str
 
 /** A manifest with keys A (server a only) and B (every server), each with a rate limit tests never reach. */
 export function keyedManifest(servers: string): string {
-  const unlimited = 'rateLimit: { rps: 1000000, burst: 1000000 }';
-  return [
-    'version: 1',
-    'listen: { host: 127.0.0.1, port: 0 }',
-    'auth:',
-    '  keys:',
-    `    - { name: key-a, sha256: ${sha(KEY_A)}, servers: [a], ${unlimited} }`,
-    `    - { name: key-b, sha256: ${sha(KEY_B)}, servers: "*", ${unlimited} }`,
-    'servers:',
-    servers,
-  ].join('\n');
+  const keys = authKeys([
+    { name: 'key-a', key: KEY_A, servers: '[a]', unlimited: true },
+    { name: 'key-b', key: KEY_B, servers: '*', unlimited: true },
+  ]);
+  return manifest(servers, keys);
 }
 
 /** Waits until every server in the manifest runs (the status API, with key B). */

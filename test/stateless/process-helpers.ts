@@ -2,11 +2,11 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { ROOT, DEMO, waitFor, type Harness } from '../helpers/gateway.ts';
+import { ROOT, DEMO, authKeys, manifest, waitFor, type Harness } from '../helpers/gateway.ts';
 import { spawnGateway, type GatewayProcess } from '../helpers/process-gateway.ts';
-import { CONFORMANCE, V2026 as MODERN, sha, sseMessages } from './helpers.ts';
+import { CONFORMANCE, V2026 as MODERN, sseMessages } from './helpers.ts';
 
-export { CONFORMANCE, MODERN, sha };
+export { CONFORMANCE, MODERN };
 
 /** The late-ask fixture (a 2025 server that asks late, counts its calls, traces what it hears). */
 export const LATE = path.join(ROOT, 'test', 'stateless', 'fixtures', 'late-ask.js');
@@ -77,11 +77,8 @@ export function server(name: string, script: string, extra = ''): string {
  * only; left out when `withA` is false, as a reload that revokes her) and bob (KEY_B, admin, every server).
  */
 export function lateBehindKeys(withA: boolean, extra: string): string {
-  const keys = [
-    ...(withA ? [`    - { name: alice, sha256: ${sha(KEY_A)}, servers: [late] }`] : []),
-    `    - { name: bob, sha256: ${sha(KEY_B)}, servers: "*", admin: true }`,
-  ].join('\n');
-  return `version: 1\nlisten: { host: 127.0.0.1, port: 0 }\nauth:\n  keys:\n${keys}\nservers:\n${server('late', LATE, extra)}`;
+  const keys = authKeys([...(withA ? [{ name: 'alice', key: KEY_A, servers: '[late]' }] : []), { name: 'bob', key: KEY_B, servers: '*', admin: true }]);
+  return manifest(server('late', LATE, extra), keys);
 }
 
 /** Writes `yaml` as the harness's manifest and reloads it; the reload must succeed. */
