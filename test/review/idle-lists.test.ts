@@ -88,3 +88,21 @@ it('DEFECT: after a failed rollout the idle server keeps answering the lists of 
   expect(call.result.content[0].text).toMatch(/^called fresh/);
   expect(listed).toContain('fresh'); // fails: ['base'], the old process's list
 });
+
+it('DEFECT: an aggregate client that relists on list_changed restarts an on-demand member at every idle stop (a loop)', async () => {
+  const { ToolListChangedNotificationSchema } = await import('@modelcontextprotocol/sdk/types.js');
+  const h = await startHarness(manifest(demoServer('a', '    start: on-demand\n    idleStop: 300ms\n')));
+  const c = await connect(`${h.url}/mcp`);
+  let relists = 0;
+  // What hosts do: list_changed → list again (the aggregate says list_changed when a member stops).
+  c.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+    relists++;
+    void c.client.listTools().catch(() => {});
+  });
+  await c.client.listTools();
+  expect(spawns(h)).toBe(1);
+  await new Promise((r) => setTimeout(r, 3000)); // ten idleStops
+  expect(relists).toBeGreaterThan(0);
+  // One child for the first list, then idle for good (the relists are answered from the kept list).
+  expect(spawns(h)).toBe(1); // fails: ~5 spawns: the relist sent on running→stopping waits out the stop, then wakes it
+});
