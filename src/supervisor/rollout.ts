@@ -73,7 +73,8 @@ export async function readList(source: ListSource, method: string, capability: s
   let cursor: unknown;
   for (let page = 0; page < MAX_PAGES; page++) {
     const response = await source.send(method, cursor === undefined ? {} : { cursor });
-    if ('error' in response) return 'unreadable';
+    // A result that is no object (`"result": null` passes checkMessage) is unreadable, not a TypeError.
+    if ('error' in response || typeof response.result !== 'object' || response.result === null) return 'unreadable';
     const list = response.result[field];
     if (Array.isArray(list)) items.push(...(list as unknown[]));
     cursor = response.result.nextCursor;
