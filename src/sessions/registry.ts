@@ -41,6 +41,8 @@ export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
   readonly #reconciler: Reconciler;
   readonly #log: Logger;
+  /** The keys and token grants of the last reload that changed them (follow() reads grants from it); none before. */
+  #keys: KeyRing | undefined;
   /** Told of each request an aggregate session routes (metrics); set by whoever composes the gateway. */
   onAggregateRouted: (endpoint: string, server: string, method: string) => void = () => {};
   /** Bounds the replay logs of all sessions together (see event-log.ts). */
@@ -194,8 +196,9 @@ export class SessionRegistry {
     const disconnect = router.connect(session);
     // A shared member that goes down or comes back (with other lists, maybe): the session hears it.
     // Idle (an on-demand member between uses) counts as up: its next request starts it, and sessions must
-    // not hear list_changed (and list every member again) each time it stops or starts.
-    const up = (state: string): boolean => state === 'running' || state === 'idle' || state === 'starting';
+    // not hear list_changed (and list every member again) each time it stops or starts. So does stopping: an
+    // idle stop goes through it, and a client that lists again on list_changed would wake the member at once.
+    const up = (state: string): boolean => state === 'running' || state === 'idle' || state === 'starting' || state === 'stopping';
     let running = up(server.state);
     const unwatch = server.onStatus((st) => {
       const now = up(st.state);
@@ -210,6 +213,7 @@ export class SessionRegistry {
 
   /** After a reload: ends the sessions whose key is gone or may no longer use their server. */
   revoke(keys: KeyRing): void {
+    this.#keys = keys;
     for (const s of this.#sessions.values()) {
       const key = s.key === undefined ? undefined : keys.current(s.key);
       // An aggregate session needs only its key; which servers it sees follows the key (refresh).
@@ -231,9 +235,14 @@ export class SessionRegistry {
    */
   follow(session: Session, principal: KeySpec | undefined): void {
     const before = session.key;
-    if (principal?.token === undefined || before === principal) return;
-    session.key = principal;
-    if (session.binding instanceof AggregateBinding && !sameGrants(before, principal)) void session.binding.refresh();
+    if (principal?.token === undefined || before?.token === undefined || before === principal) return;
+    // An older token of the subject (one that expires sooner) does not take the session back to its view.
+    if (principal.token.expiresAt < before.token.expiresAt) return;
+    // Its grants as the manifest makes them now: a request admitted before a reload carries the old ones.
+    const now = this.#keys === undefined ? principal : this.#keys.current(principal);
+    if (now === undefined) return; // no grant left: revoke() ends the session
+    session.key = now;
+    if (session.binding instanceof AggregateBinding && !sameGrants(before, now)) void session.binding.refresh();
   }
 
   /** Ends a session; false when there is no such session. */

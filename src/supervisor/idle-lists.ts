@@ -12,7 +12,10 @@ const KEPT = [
   { method: 'resources/templates/list', capability: 'resources', field: 'resourceTemplates' },
 ] as const;
 
-/** Each list the child declares and answers in full; one it fails, times out or pages without end is left out (asking it starts the child). */
+/**
+ * Each list the child answers in full, or its "method not found" (also for a list it does not declare); one
+ * it fails, times out or pages without end is left out (asking it starts the child).
+ */
 export async function readKnownLists(source: ListSource): Promise<KnownLists> {
   const reads = KEPT.map(async (l) => {
     let notFound: JsonRpcErrorObject | undefined;
@@ -22,6 +25,8 @@ export async function readKnownLists(source: ListSource): Promise<KnownLists> {
       return response;
     };
     const read = await readList({ send, initializeResult: source.initializeResult }, l.method, l.capability, l.field);
+    // A list the child does not declare is answered as a child without it answers: the aggregate skips it.
+    if (read === 'undeclared') notFound = { code: ErrorCode.MethodNotFound, message: `Method not found: ${l.method}` };
     const answer: KnownAnswer | undefined = typeof read !== 'string' ? { result: { [l.field]: read } } : notFound !== undefined ? { error: notFound } : undefined;
     return [l.method, answer] as const;
   });

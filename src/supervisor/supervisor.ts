@@ -6,7 +6,7 @@
 import type { ServerSpec } from '../config/types.ts';
 import { Listeners } from '../listeners.ts';
 import type { Logger } from '../log.ts';
-import { LATEST_PROTOCOL_VERSION, Method } from '../protocol/jsonrpc.ts';
+import { ErrorCode, LATEST_PROTOCOL_VERSION, Method, errorResponse, type JsonRpcResponse } from '../protocol/jsonrpc.ts';
 import type { ChildLink, Observer, Router, Tap } from '../router/router.ts';
 import type { KnownLists } from '../router/types.ts';
 import { backoffDelay, checkStartLimit, shouldRestart } from './backoff.ts';
@@ -18,8 +18,8 @@ import { Liveness } from './liveness.ts';
 import { readKnownLists } from './idle-lists.ts';
 import { changedLists, ROLLOUT_STDERR_LINES, sameProcess, specRevision, type RolloutFailure } from './rollout.ts';
 
-/** How long each page of a list read before an idle stop may take (a child that stalls it is stopped anyway). */
-const IDLE_LIST_TIMEOUT_MS = 5_000;
+/** How long reading the lists before an idle stop may take in all (a child that stalls it is stopped anyway). */
+const IDLE_LIST_BUDGET_MS = 5_000;
 
 /** `idle`: an on-demand server with no child now; the next request starts one (not `stopped`: nobody stopped it). */
 export type ServerState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed' | 'idle';
@@ -645,14 +645,26 @@ export class Supervisor {
     this.router.setAvailability({ kind: 'idle' }, this.#knownInitializeResult, this.#knownLists);
   }
 
-  /** The lists of a child about to be stopped for idleness; a slow or broken list is left out, not waited for long. */
+  /**
+   * The lists of a child about to be stopped for idleness, read within IDLE_LIST_BUDGET_MS in all (a list past
+   * it is left out: asking it starts the child). None when the child died meanwhile or the read failed.
+   */
   async #readLists(child: ChildHandle): Promise<KnownLists | undefined> {
     const link = this.#links.get(child);
     if (link === undefined) return undefined;
-    const timeoutMs = Math.min(this.#spec.requestTimeoutMs, IDLE_LIST_TIMEOUT_MS);
-    const send = async (method: string, params: Record<string, unknown>) =>
-      (await this.router.sendTo(link, { jsonrpc: '2.0', id: 0, method, params }, timeoutMs)).response;
-    return readKnownLists({ send, initializeResult: this.router.initializeResult });
+    const deadline = performance.now() + Math.min(this.#spec.requestTimeoutMs, IDLE_LIST_BUDGET_MS);
+    const send = async (method: string, params: Record<string, unknown>): Promise<JsonRpcResponse> => {
+      const left = Math.floor(deadline - performance.now());
+      if (left <= 0) return errorResponse(0, ErrorCode.RequestTimeout, 'no time left to read the lists');
+      return (await this.router.sendTo(link, { jsonrpc: '2.0', id: 0, method, params }, left)).response;
+    };
+    try {
+      const lists = await readKnownLists({ send, initializeResult: this.router.initializeResult });
+      return this.#child === child ? lists : undefined;
+    } catch (err) {
+      this.#deps.log.warn({ server: this.name, err: String(err) }, 'idle stop: could not read the lists; the next list starts the child');
+      return undefined;
+    }
   }
 
   #forgetInitializeResult(): void {
@@ -692,6 +704,11 @@ export class Supervisor {
       const child = this.#child!;
       this.#setState('stopping', null);
       this.#knownLists = await this.#readLists(child);
+      if (this.#runningSpec !== undefined && !sameProcess(this.#runningSpec, this.#spec)) {
+        // A rollout failed and this child ran on: the next one is the manifest's, whose answers are not known.
+        this.#knownInitializeResult = undefined;
+        this.#knownLists = undefined;
+      }
       await child.stop(this.#spec.stopTimeoutMs);
       if (this.#state === 'stopping' && !this.#closed) this.#goIdle();
     });

@@ -164,7 +164,7 @@ describe('auth.oauth: the gateway as a resource server', () => {
     expect((await post(h, '/mcp/a/mcp', again, list, { 'mcp-session-id': byToken.session!, ...version })).status).toBe(200);
   });
 
-  it('an aggregate session follows its subject\'s newest token: a narrower one narrows what it sees, a wider one widens it', async () => {
+  it('an aggregate session follows its subject\'s newest token: a narrower one narrows what it sees, a newer wider one widens it', async () => {
     const { h, as } = await setup();
     const aud = `${h.url}/mcp`;
     const both = await as.token({ resource: aud, scope: 'mcp:a mcp:b' });
@@ -181,7 +181,8 @@ describe('auth.oauth: the gateway as a resource server', () => {
     const list = await post(h, '/mcp', onlyA, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, on);
     expect(list.body.result.tools.map((t: Json) => t.name)).toContain('a__echo');
     expect(list.body.result.nextCursor).toBeUndefined(); // b's page is gone
-    const wider = await post(h, '/mcp', both, call, on);
+    const bothAgain = await as.token({ resource: aud, scope: 'mcp:a mcp:b' }); // newer than onlyA (the older both is not)
+    const wider = await post(h, '/mcp', bothAgain, call, on);
     expect(wider.body.result.content[0].text).toBe('b');
   });
 

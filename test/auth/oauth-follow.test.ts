@@ -1,7 +1,6 @@
-// Review probe of 214d8a1 (a 2025 session follows its subject's newest token). A request admitted before a
-// reload carries the principal the OLD grants made; when its body arrives after the reload, findSession's
-// follow() puts that stale principal back on the session (the reload's revoke() had narrowed it), and the
-// aggregate view widens again: a server the reload took away is called. DEFECT: fails at 214d8a1.
+// A 2025 aggregate session opened with a token follows its subject's newest token, under the grants the
+// manifest gives now: a request admitted before a reload (its principal made by the old grants) does not
+// widen the session again when its body arrives after it, nor does an older, wider token of the subject.
 import http from 'node:http';
 import { afterEach, expect, it } from 'vitest';
 import { closeAll, manifest, type Harness, type Json } from '../helpers/gateway.ts';
@@ -49,7 +48,7 @@ function slowPost(h: Harness, token: string, body: unknown, session: string): { 
   };
 }
 
-it('DEFECT: a request admitted before a reload that narrows the grants re-widens the aggregate session when it arrives', async () => {
+it('a request admitted before a reload that narrows the grants does not re-widen the aggregate session when it arrives', async () => {
   const { h, as } = await gatewayTrusting({ grants: GRANTS, scopes: ['mcp:a', 'mcp:b'], skew: '1s' });
   const token = await as.token({ resource: `${h.url}/mcp`, scope: 'mcp:a mcp:b' });
   const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
@@ -66,6 +65,19 @@ it('DEFECT: a request admitted before a reload that narrows the grants re-widens
   expect((await post(h, token, callB(4), session)).body.error?.message).toMatch(/names no tool/);
 
   const late = await slow.finish();
-  expect(JSON.stringify(late)).toMatch(/names no tool/); // fails: {"result":{"content":[{"type":"text","text":"b"}]}…
-  // And the session stays widened for whatever comes next, until the next request with a fresh principal.
+  expect(JSON.stringify(late)).toMatch(/names no tool/);
+  expect((await post(h, token, callB(5), session)).body.error?.message).toMatch(/names no tool/);
+});
+
+it('an older token of the subject, wider than the newest, does not take the session back to its view', async () => {
+  const { h, as } = await gatewayTrusting({ grants: GRANTS, scopes: ['mcp:a', 'mcp:b'], skew: '1s' });
+  const wide = await as.token({ resource: `${h.url}/mcp`, scope: 'mcp:a mcp:b' });
+  await new Promise((r) => setTimeout(r, 1100)); // exp has whole seconds: the next token expires later
+  const narrow = await as.token({ resource: `${h.url}/mcp`, scope: 'mcp:a' });
+  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+  const session = (await post(h, wide, init)).session!;
+  const callB = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'b__echo', arguments: { text: 'b' } } });
+  expect((await post(h, wide, callB(2), session)).body.result.content[0].text).toBe('b');
+  expect((await post(h, narrow, callB(3), session)).body.error?.message).toMatch(/names no tool/);
+  expect((await post(h, wide, callB(4), session)).body.error?.message).toMatch(/names no tool/);
 });
