@@ -89,6 +89,8 @@ export interface TableHost {
   backlog(): number;
   /** A request waits while the server is idle: start its child. */
   wake(): void;
+  /** What an idle server answers without its child (its last child's lists), if this request is one of those. */
+  answerWhileIdle(request: Pending): JsonRpcResponse | undefined;
   readonly observe: Observer | undefined;
 }
 
@@ -188,7 +190,18 @@ export class RequestTable {
     this.#availability = availability;
     if (availability.kind === 'pending') return;
     if (availability.kind === 'idle') {
-      if (this.#readiness.size > 0) this.#host.wake(); // requests came while it was being stopped
+      // Requests that came while it was being stopped: what the kept answers cover is answered now (a client
+      // listing again would otherwise start the child it just stopped); the rest starts it.
+      for (const r of this.#readiness) {
+        const known = this.#host.answerWhileIdle(r);
+        if (known === undefined) continue;
+        this.#readiness.delete(r);
+        this.#dequeued(r);
+        r.phase = 'new';
+        clearTimeout(r.timer);
+        this.answerHere(r, known);
+      }
+      if (this.#readiness.size > 0) this.#host.wake();
       return;
     }
     for (const r of this.#readiness) {

@@ -16,6 +16,7 @@ import {
   errorResponse,
   isRequest,
   isValidId,
+  type JsonRpcId,
   type JsonRpcMessage,
   type JsonRpcNotification,
   type JsonRpcRequest,
@@ -116,6 +117,7 @@ export class Router {
       dispatch: (r: Pending) => this.#dispatch(r),
       backlog: () => this.#current?.stdin.writableLength ?? 0,
       wake: () => this.onWake?.(),
+      answerWhileIdle: (r: Pending) => this.#idleAnswer(r.message, r.originalId),
       observe: options.observe,
     };
     this.#requests = new RequestTable(host, options);
@@ -299,9 +301,16 @@ export class Router {
       // A shared child is initialized once, by the gateway; every client gets that same answer.
       return Promise.resolve({ response: { jsonrpc: '2.0', id: message.id, result: this.#initializeAnswer(message) } });
     }
-    const known = options.internal || message.params?.cursor !== undefined ? undefined : this.#idleLists?.get(message.method);
-    if (known !== undefined) return Promise.resolve({ response: { jsonrpc: '2.0', id: message.id, ...known } as JsonRpcResponse });
+    const known = options.internal ? undefined : this.#idleAnswer(message, message.id);
+    if (known !== undefined) return Promise.resolve({ response: known });
     return this.#requests.admit(message, options);
+  }
+
+  /** While idle: the first page of a list the last child gave (the whole list), under `id`. */
+  #idleAnswer(message: JsonRpcRequest | undefined, id: JsonRpcId): JsonRpcResponse | undefined {
+    if (message === undefined || message.params?.cursor !== undefined) return undefined;
+    const known = this.#idleLists?.get(message.method);
+    return known === undefined ? undefined : ({ jsonrpc: '2.0', id, ...known } as JsonRpcResponse);
   }
 
   /** The child is ready for `r` (at once, or after a wait): answer it here, or send it. */

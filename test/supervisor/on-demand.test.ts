@@ -113,6 +113,16 @@ describe('start: on-demand', () => {
     expect(textOf(r.result)).toBe('late');
   });
 
+  it('a list asked while the idle stop is under way is answered from the lists just read; the child is not started again', async () => {
+    const h = await startHarness(manifest(demoServer('demo', '    start: on-demand\n    idleStop: 300ms\n    env: { DEMO_STUBBORN: "1" }\n    stopTimeout: 800ms\n')));
+    await command(h, 'ping');
+    await waitFor(async () => (await status(h, 'demo')).state === 'stopping', 'stopping for idleness', 5000);
+    const r = await command(h, 'tools/list');
+    expect(r.result.tools.map((t: Json) => t.name)).toContain('echo');
+    expect(await status(h, 'demo')).toMatchObject({ state: 'idle', pid: null });
+    expect(spawns(h)).toBe(1);
+  });
+
   it('an idle server answers its lists from its last child: listing /mcp starts none of them, a call starts only its own, an edit forgets them', async () => {
     const od = '    start: on-demand\n    idleStop: 300ms\n';
     const h = await startHarness(manifest(demoServer('a', od) + demoServer('b', od)));
