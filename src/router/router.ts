@@ -308,8 +308,9 @@ export class Router {
 
   /** While idle: the first page of a list the last child gave (the whole list), under `id`. */
   #idleAnswer(message: JsonRpcRequest | undefined, id: JsonRpcId): JsonRpcResponse | undefined {
-    if (message === undefined || message.params?.cursor !== undefined) return undefined;
-    const known = this.#idleLists?.get(message.method);
+    const lists = this.#idleLists; // undefined unless idle: the hot path stops here
+    if (lists === undefined || message === undefined || message.params?.cursor !== undefined) return undefined;
+    const known = lists.get(message.method);
     return known === undefined ? undefined : ({ jsonrpc: '2.0', id, ...known } as JsonRpcResponse);
   }
 
