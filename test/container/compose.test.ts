@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { needTool } from '../helpers/tools.ts';
-import { LABEL, ROOT, docker, freePort, getJson, inspect, logLines, mountableDir, needImage, ok, postJson, run, tail, uniqueName, waitFor, waitRunning } from './docker.ts';
+import { docker, fetchBounded, freePort, getJson, inspect, LABEL, logLines, mountableDir, needImage, ok, postJson, ROOT, run, tail, uniqueName, waitFor, waitRunning } from './docker.ts';
 
 const COMPOSE_IMAGE = 'mcp-gateway-test/gateway:compose';
 const project = uniqueName('compose');
@@ -79,12 +79,12 @@ describe('docker-compose with compose.yaml', () => {
     expect(up.code, tail(up.stdout + up.stderr)).toBe(0);
     const id = await containerId();
     expect((await ok(docker('port', id, '3001/tcp'))).trim()).toBe(url.slice('http://'.length));
-    expect(await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, '/readyz 200')).toBe(true);
+    expect(await waitFor(async () => (await fetchBounded(`${url}/readyz`)).status === 200, '/readyz 200')).toBe(true);
     expect(await waitFor(async () => (await inspect(id, '{{.State.Health.Status}}')) === 'healthy', 'healthy')).toBe(true);
     expect(await inspect(id, '{{.Config.StopTimeout}} {{.HostConfig.RestartPolicy.Name}}')).toBe('30 unless-stopped');
     // The manifest folder, read-only.
     expect(await inspect(id, '{{range .Mounts}}{{.Destination}} {{.RW}}{{end}}')).toBe('/etc/mcp-gateway false');
-  }, 480_000); // a cold `docker-compose build` (no layer cache: npm ci in both stages) on a slow registry day
+  }, 480_000); // its build takes the layer cache of the image the setup built; each command is bounded (docker.ts run)
 
   it('answers MCP with the key from env_file, and nothing without it', async (ctx) => {
     needCompose(ctx);
@@ -107,7 +107,7 @@ describe('docker-compose with compose.yaml', () => {
     // tini exits with its child, the container with tini, and the policy starts it again.
     await waitFor(async () => Number(await inspect(id, '{{.RestartCount}}')) >= 1, 'a restart');
     expect(await waitFor(async () => (await logLines(id, 'listening')).length === 2, 'a second listening line')).toBe(true);
-    expect(await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, '/readyz 200 again')).toBe(true);
+    expect(await waitFor(async () => (await fetchBounded(`${url}/readyz`)).status === 200, '/readyz 200 again')).toBe(true);
     const servers = await getJson(`${url}/mcp/servers`, key);
     expect(servers.body.servers.map((s: { name: string }) => s.name)).toEqual(['demo']);
   });

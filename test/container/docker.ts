@@ -51,15 +51,20 @@ export interface Run {
 }
 
 /** Runs a command to its end; never throws for an exit code (see ok()). */
-export function run(cmd: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<Run> {
+/** A docker or compose command that runs longer is killed and fails, saying so (rather than the test timing out mute). */
+const COMMAND_MS = 6 * 60_000;
+
+export function run(cmd: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<Run> {
+  const timeout = options.timeoutMs ?? COMMAND_MS;
   return new Promise((resolve) => {
     const child = execFile(
       cmd,
       args,
-      { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, maxBuffer: 256 * 2 ** 20 },
+      { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, maxBuffer: 256 * 2 ** 20, timeout },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 127;
-        resolve({ code, stdout, stderr: stderr + (err !== null && typeof err.code !== 'number' ? String(err.message) : '') });
+        const killed = err !== null && err.killed === true ? `\n(${cmd} ${args.slice(0, 3).join(' ')}… killed after ${timeout / 1000} s: it did not finish)` : '';
+        resolve({ code, stdout, stderr: stderr + (err !== null && typeof err.code !== 'number' ? String(err.message) : '') + killed });
       },
     );
     if (options.input !== undefined) child.stdin!.end(options.input);
@@ -105,13 +110,26 @@ let counter = 0;
 /** A name no other test run uses at the same time. */
 export const uniqueName = (what: string): string => `${LABEL}-${what}-${process.pid}-${++counter}`;
 
+/**
+ * A request to a container's published port that cannot hang: a port docker-proxy accepts while the
+ * container behind it does not answer yet would otherwise hold a fetch until undici's 300 s header timeout.
+ */
+export function fetchBounded(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, signal: AbortSignal.timeout(PROBE_MS) });
+}
+
+/** How long one probe of waitFor (or one fetchBounded) may take before it counts as a failed try. */
+const PROBE_MS = 10_000;
+
 export async function waitFor<T>(probe: () => Promise<T> | T, what: string, timeoutMs = 60_000): Promise<NonNullable<T>> {
   // A guard against hanging, not a bound on speed: the tests assert what happens, never how fast.
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
-      const v = await probe();
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`a probe took over ${PROBE_MS} ms`)), PROBE_MS)));
+      const v = await Promise.race([Promise.resolve().then(probe), bound]).finally(() => clearTimeout(timer));
       if (v !== undefined && v !== null && v !== false) return v as NonNullable<T>;
     } catch (err) {
       last = err;
@@ -182,13 +200,13 @@ export function gone(pid: number): boolean {
 }
 
 export async function getJson(url: string, key?: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { headers: key === undefined ? {} : { authorization: `Bearer ${key}` } });
+  const res = await fetchBounded(url, { headers: key === undefined ? {} : { authorization: `Bearer ${key}` } });
   const text = await res.text();
   return { status: res.status, body: text === '' ? null : JSON.parse(text) };
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
-  const res = await fetch(url, {
+  const res = await fetchBounded(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
     body: JSON.stringify(body),

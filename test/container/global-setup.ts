@@ -35,7 +35,8 @@ async function prepare(): Promise<ContainerSetup> {
   danglingBefore = await dangling();
   const started = Date.now();
   // --network host: npm ci and apt-get reach their registries through the host's network.
-  const build = await docker('build', '--network', 'host', '--build-arg', `NODE_IMAGE=${nodeImage}`, '--label', `${LABEL}=1`, '-t', IMAGE, ROOT);
+  // A cold build (npm ci in both stages, apt-get in one) on a new machine: longer than other commands may take.
+  const build = await run('docker', ['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${nodeImage}`, '--label', `${LABEL}=1`, '-t', IMAGE, ROOT], { timeoutMs: 20 * 60_000 });
   const buildSeconds = (Date.now() - started) / 1000;
   if (build.code !== 0) return { ...base, missing: undefined, buildError: tail(build.stdout + build.stderr) };
   log(`gateway image ${IMAGE} built in ${buildSeconds.toFixed(1)} s`);

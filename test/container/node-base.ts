@@ -44,7 +44,7 @@ export async function ensureNodeBase(log: (line: string) => void): Promise<numbe
     if (!(await imageExists(DEBIAN))) {
       log(`building ${DEBIAN} with mmdebstrap (once; about a minute)`);
       const tar = path.join(dir, 'rootfs.tar');
-      await ok(run('mmdebstrap', ['--variant=minbase', '--include=ca-certificates', '--quiet', 'bookworm', tar, ...MIRRORS]), 'mmdebstrap');
+      await ok(run('mmdebstrap', ['--variant=minbase', '--include=ca-certificates', '--quiet', 'bookworm', tar, ...MIRRORS], { timeoutMs: 20 * 60_000 }), 'mmdebstrap');
       await ok(docker('import', tar, DEBIAN), 'docker import');
       rmSync(tar);
     }
@@ -55,7 +55,7 @@ export async function ensureNodeBase(log: (line: string) => void): Promise<numbe
     copyFileSync(process.execPath, path.join(ctx, 'node'));
     copyFileSync(CA_BUNDLE, path.join(ctx, 'ca-certificates.crt'));
     writeFileSync(path.join(ctx, 'Dockerfile'), DOCKERFILE);
-    const build = await docker('build', '-t', NODE_BASE, ctx);
+    const build = await run('docker', ['build', '-t', NODE_BASE, ctx], { timeoutMs: 20 * 60_000 });
     if (build.code !== 0) throw new Error(`docker build of ${NODE_BASE} failed:\n${tail(build.stdout + build.stderr)}`);
     return (Date.now() - started) / 1000;
   } finally {

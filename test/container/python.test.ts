@@ -3,7 +3,7 @@
 import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IMAGE, LABEL, ROOT, docker, freePort, mountableDir, needImage, ok, postJson, tail, uniqueName, waitFor, waitRunning } from './docker.ts';
+import { docker, fetchBounded, freePort, IMAGE, LABEL, mountableDir, needImage, ok, postJson, ROOT, tail, uniqueName, waitFor, waitRunning } from './docker.ts';
 
 const PYTHON_IMAGE = 'mcp-gateway-test/gateway-python:test';
 const containers: string[] = [];
@@ -49,7 +49,7 @@ describe('the derived image with Python (examples/docker/Dockerfile.python)', ()
     containers.push(name);
     await ok(docker('run', '-d', '--name', name, '--label', `${LABEL}=1`, '--network', 'host', '-v', `${dir}:/etc/mcp-gateway:ro`, PYTHON_IMAGE), 'docker run');
     const url = `http://127.0.0.1:${port}`;
-    await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, '/readyz 200');
+    await waitFor(async () => (await fetchBounded(`${url}/readyz`)).status === 200, '/readyz 200');
     await waitRunning(url, 'py');
     const r = await postJson(`${url}/mcp/py/command`, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hi' } } });
     expect(r.status).toBe(200);

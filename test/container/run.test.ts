@@ -5,27 +5,7 @@ import { copyFileSync, readFileSync, renameSync, rmSync, statSync, writeFileSync
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  IMAGE,
-  LABEL,
-  ROOT,
-  docker,
-  freePort,
-  getJson,
-  gone,
-  inspect,
-  logLines,
-  mountableDir,
-  needImage,
-  ok,
-  postJson,
-  procs,
-  top,
-  uniqueName,
-  waitFor,
-  waitRunning,
-  type Proc,
-} from './docker.ts';
+import { docker, fetchBounded, freePort, getJson, gone, IMAGE, inspect, LABEL, logLines, mountableDir, needImage, ok, postJson, procs, ROOT, top, type Proc, uniqueName, waitFor, waitRunning } from './docker.ts';
 
 const ready = (): boolean => {
   const setup = inject('container');
@@ -88,7 +68,7 @@ describe('docker run, with the manifest folder mounted and the key from an env f
 
   it('serves: /readyz turns 200, and the image\'s health check reports the container healthy', async (ctx) => {
     needImage(ctx);
-    const readyz = await waitFor(async () => ((await fetch(`${url}/readyz`)).status === 200 ? 200 : undefined), '/readyz 200');
+    const readyz = await waitFor(async () => ((await fetchBounded(`${url}/readyz`)).status === 200 ? 200 : undefined), '/readyz 200');
     expect(readyz).toBe(200);
     expect(await waitFor(async () => ((await inspect(name, '{{.State.Health.Status}}')) === 'healthy' ? 'healthy' : undefined), 'healthy')).toBe('healthy');
   });
