@@ -703,8 +703,9 @@ export class Supervisor {
       this.#unwatch();
       const child = this.#child!;
       this.#setState('stopping', null);
-      this.#knownLists = await this.#readLists(child);
-      if (this.#runningSpec !== undefined && !sameProcess(this.#runningSpec, this.#spec)) {
+      if (this.#runningSpec === undefined || sameProcess(this.#runningSpec, this.#spec)) {
+        this.#knownLists = await this.#readLists(child);
+      } else {
         // A rollout failed and this child ran on: the next one is the manifest's, whose answers are not known.
         this.#knownInitializeResult = undefined;
         this.#knownLists = undefined;
