@@ -90,6 +90,8 @@ export function checkMessage(v: unknown): { message: JsonRpcMessage } | { reason
     if (typeof v.method !== 'string') return { reason: 'method must be a string' };
     if (v.params !== undefined && !isObject(v.params)) return { reason: 'params must be an object' };
     if ('id' in v && v.id !== undefined && !isValidId(v.id)) return { reason: 'id must be a string or a number' };
+    // Both a request and a response: which one it is cannot be told, so it is neither.
+    if ('result' in v || 'error' in v) return { reason: 'a request or notification has no result or error' };
     return { message: v as unknown as JsonRpcMessage };
   }
   if ('result' in v || 'error' in v) {

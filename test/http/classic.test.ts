@@ -86,6 +86,9 @@ describe('POST /mcp/:server/command', () => {
     const invalid = await command(h.url, 'demo', { jsonrpc: '1.0', id: 1, method: 'ping' });
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.code).toBe(-32600);
+    const both = await command(h.url, 'demo', { jsonrpc: '2.0', id: 1, method: 'ping', error: { code: 1, message: 'x' } });
+    expect(both.status).toBe(400);
+    expect(both.body.error).toMatchObject({ code: -32600, message: expect.stringContaining('no result or error') });
 
     const unknown = await command(h.url, 'nope', { jsonrpc: '2.0', id: 1, method: 'ping' });
     expect(unknown.status).toBe(404);
