@@ -12,3 +12,23 @@ export function createLogger(options: { level?: string; destination?: Destinatio
     options.destination ?? (format === 'pretty' ? { write: (line: string) => void process.stdout.write(prettyLine(line)) } : pino.destination({ fd: 1, sync: false }));
   return pino({ level, base: { name: 'mcp-gateway' } }, destination);
 }
+
+/** How long the last lines may take to be written at exit before the process goes anyway. */
+const LAST_WRITE_MS = 2_000;
+
+/**
+ * Writes out every line logged so far, then closes the destination: the JSON destination writes
+ * asynchronously, and a process that exits right after its last line (`stopped`) would lose it while an
+ * earlier write is still in flight (pino's flush() does not wait for that). Nothing may be logged after.
+ */
+export function endLog(log: Logger): Promise<void> {
+  const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as { end?: () => void; once?: (event: string, listener: () => void) => void } | undefined;
+  if (typeof stream?.end !== 'function' || typeof stream.once !== 'function') return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once!('close', resolve);
+    stream.once!('error', resolve);
+    setTimeout(resolve, LAST_WRITE_MS).unref();
+    stream.end!();
+  });
+}
+

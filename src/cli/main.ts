@@ -205,7 +205,7 @@ const SAME_STOP_MS = 250;
 async function run(args: string[], io: Io): Promise<number> {
   const { StartupError, startGateway } = await import('../gateway.ts');
   const { killChildGroupsNow } = await import('../supervisor/child-process.ts');
-  const { createLogger } = await import('../log.ts');
+  const { createLogger, endLog } = await import('../log.ts');
   const parsed = parseOptions(args, (a) => parseArgs({ args: a, options: { config: { type: 'string', short: 'c' } }, strict: true }));
   if (!parsed.ok) {
     io.err(`mcp-gateway run: ${parsed.message}\n\n${HELP.run}`);
@@ -222,9 +222,9 @@ async function run(args: string[], io: Io): Promise<number> {
   let exit: (code: number) => void = () => {};
   const exited = new Promise<number>((resolve) => (exit = resolve));
   const close = (g: NonNullable<typeof gateway>): void =>
-    void g.close().then(() => {
+    void g.close().then(async () => {
       log.info({}, 'stopped');
-      log.flush();
+      await endLog(log);
       exit(0);
     });
   const hup = (): void => {

@@ -64,3 +64,32 @@ describe('mcp-gateway run: a second signal', () => {
     await waitFor(() => !alive(pid), 'the stubborn child gone');
   });
 });
+
+describe('mcp-gateway run: its last log line', () => {
+  it('is "stopped", written out before the process exits even while its stdout is slow to drain', async () => {
+    const file = path.join(tempDir(), 'mcp-gateway.yaml');
+    // DEMO_TRACE: the child writes a stderr line per message, which the gateway logs: lines enough to fill a pipe.
+    writeFileSync(file, `version: 1\nlisten: { host: 127.0.0.1, port: 0 }\nservers:\n  demo: { command: node, args: [${JSON.stringify(DEMO)}], env: { DEMO_TRACE: "1" } }\n`);
+    const gw = await spawnGateway(['--config', file]);
+    const closed = new Promise<void>((resolve) => gw.proc.once('close', () => resolve()));
+    await waitFor(async () => (await fetch(`${gw.url}/readyz`)).status === 200, 'ready');
+    // Nobody reads the gateway's stdout for a while: the pipe fills and its writes wait.
+    gw.proc.stdout!.pause();
+    const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };
+    for (let i = 0; i < 800; i++) {
+      await fetch(`${gw.url}/mcp/demo/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ping) });
+    }
+    gw.proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    gw.proc.stdout!.resume();
+    await closed;
+    const lines = gw.out.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Json);
+    // Every line, in order: none lost or overtaken by a later one while a write was in flight at exit.
+    expect(lines.filter((l) => l.msg === 'child stderr' && l.stderr === 'trace: ping').length).toBe(800);
+    const at = (msg: string): number => lines.findIndex((l) => l.msg === msg);
+    expect(at('shutting down')).toBeGreaterThan(lines.findLastIndex((l) => l.stderr === 'trace: ping'));
+    expect(at('child exited')).toBeGreaterThan(at('shutting down'));
+    expect(lines.at(-1)?.msg).toBe('stopped');
+    expect(await gw.exited).toBe(0);
+  }, 60_000);
+});
